@@ -1,0 +1,12 @@
+//! `reqprune apply`: not built yet.
+
+use super::Outcome;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> Outcome {
+    Err(crate::exit::Error::Refused(
+        "`apply` is not implemented yet".into(),
+    ))
+}

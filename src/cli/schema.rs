@@ -1,0 +1,12 @@
+//! `reqprune schema`: not built yet.
+
+use super::Outcome;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> Outcome {
+    Err(crate::exit::Error::Refused(
+        "`schema` is not implemented yet".into(),
+    ))
+}

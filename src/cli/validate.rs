@@ -1,0 +1,12 @@
+//! `reqprune validate`: not built yet.
+
+use super::Outcome;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> Outcome {
+    Err(crate::exit::Error::Refused(
+        "`validate` is not implemented yet".into(),
+    ))
+}

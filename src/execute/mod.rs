@@ -1,0 +1,1 @@
+//! Applying plans: not built yet.

@@ -1,0 +1,1 @@
+//! Rendering plans: not built yet.
