@@ -7,10 +7,10 @@
 //! shows a [`Plan`] as text, JSON or Markdown; `execute` runs one to the letter, and nothing
 //! that a plan did not show can be deleted.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::checked::{Endpoint, Job};
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Location, Severity};
 use crate::idset::IdSet;
 use crate::job::{Limits, TokenSource};
 use crate::state::StateView;
@@ -131,6 +131,19 @@ pub fn plan_job(job: &Job, state: &StateView) -> JobPlan {
 /// `limits.max_deletions`, or than `--max-deletions` when that is lower. The flag can only
 /// lower the cap (a warning says so when it is higher); only the job file raises it.
 pub fn check_caps(plan: &Plan, max_deletions_flag: Option<u64>) -> Vec<Diagnostic> {
+    check_caps_located(plan, max_deletions_flag, &|_, _| None)
+}
+
+/// Finds where a diagnostic points: a job file and a JSON pointer into it (`/projects/0`).
+/// The CLI passes `check`'s position map; without one, diagnostics name the job in words.
+pub type Locate<'a> = &'a dyn Fn(&Path, &str) -> Option<Location>;
+
+/// [`check_caps`], each diagnostic located at the job's `limits.max_deletions` (or its name).
+pub fn check_caps_located(
+    plan: &Plan,
+    max_deletions_flag: Option<u64>,
+    locate: Locate<'_>,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for job in &plan.jobs {
         let job_cap = job.limits.max_deletions;
@@ -156,7 +169,14 @@ pub fn check_caps(plan: &Plan, max_deletions_flag: Option<u64>) -> Vec<Diagnosti
         };
         let total = job.to_delete();
         if total > cap {
-            out.push(diagnostic(
+            // Point at the cap when the job file sets one, else at the job's name.
+            let pointer = if job_cap == crate::job::defaults::max_deletions() {
+                "/name"
+            } else {
+                "/limits/max_deletions"
+            };
+            let at = locate(&job.file, pointer);
+            out.push(located(at, diagnostic(
                 "max-deletions-exceeded",
                 Severity::Error,
                 format!(
@@ -171,7 +191,7 @@ pub fn check_caps(plan: &Plan, max_deletions_flag: Option<u64>) -> Vec<Diagnosti
                     count(total),
                     job.file.display()
                 )),
-            ));
+            )));
         }
     }
     out
@@ -179,24 +199,28 @@ pub fn check_caps(plan: &Plan, max_deletions_flag: Option<u64>) -> Vec<Diagnosti
 
 /// Warnings about a plan that is valid but probably not what was meant: a project whose sets
 /// resolve to no id at all, and one whose every id is protected (it gets no batch).
-pub fn plan_warnings(plan: &Plan) -> Vec<Diagnostic> {
+pub fn plan_warnings(plan: &Plan, locate: Locate<'_>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for job in &plan.jobs {
-        for project in &job.projects {
+        for (index, project) in job.projects.iter().enumerate() {
+            let at = || locate(&job.file, &format!("/projects/{index}/delete"));
             let named = project.delete.len() + project.protected.len() + project.already_done;
             if named == 0 {
-                out.push(diagnostic(
-                    "empty-delete-sets",
-                    Severity::Warning,
-                    format!(
-                        "job `{}`, project {}: the delete sets resolve to zero ids",
-                        job.name,
-                        project.display_name()
+                out.push(located(
+                    at(),
+                    diagnostic(
+                        "empty-delete-sets",
+                        Severity::Warning,
+                        format!(
+                            "job `{}`, project {}: the delete sets resolve to zero ids",
+                            job.name,
+                            project.display_name()
+                        ),
+                        Some("check the id files and ranges this project's `delete` names".into()),
                     ),
-                    Some("check the id files and ranges this project's `delete` names".into()),
                 ));
             } else if project.delete.is_empty() && project.already_done == 0 {
-                out.push(diagnostic(
+                out.push(located(at(), diagnostic(
                     "all-ids-protected",
                     Severity::Warning,
                     format!(
@@ -206,11 +230,18 @@ pub fn plan_warnings(plan: &Plan) -> Vec<Diagnostic> {
                         count(project.protected.len() as u64)
                     ),
                     Some("check `protect`, or remove the project from the job".into()),
-                ));
+                )));
             }
         }
     }
     out
+}
+
+fn located(location: Option<Location>, diagnostic: Diagnostic) -> Diagnostic {
+    Diagnostic {
+        location,
+        ..diagnostic
+    }
 }
 
 fn diagnostic(

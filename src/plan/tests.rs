@@ -166,10 +166,13 @@ fn warns_about_empty_sets_and_fully_protected_projects() {
             &StateView::default(),
         )],
     };
-    let codes: Vec<&str> = plan_warnings(&plan).iter().map(|d| d.code).collect();
+    let codes: Vec<&str> = plan_warnings(&plan, &|_, _| None)
+        .iter()
+        .map(|d| d.code)
+        .collect();
     assert_eq!(codes, vec!["empty-delete-sets", "all-ids-protected"]);
     assert!(
-        plan_warnings(&sample_plan())
+        plan_warnings(&sample_plan(), &|_, _| None)
             .iter()
             .all(|d| d.code == "empty-delete-sets")
     );
