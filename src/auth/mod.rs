@@ -39,6 +39,9 @@ pub use secret::Secret;
 /// retrying by hand with the same key.
 pub const MAX_FAILURES: u32 = 3;
 
+/// How long to keep using a token whose renewal failed before trying to renew it again.
+const RENEW_RETRY: time::Duration = time::Duration::seconds(30);
+
 /// How long a `command` token source may run before it is killed.
 pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -104,6 +107,8 @@ struct Resolved {
     generation: u64,
     /// When to fetch again before using it (IAM tokens, a few minutes before they expire).
     renew_at: Option<OffsetDateTime>,
+    /// When the service stops accepting it, if known.
+    expires_at: Option<OffsetDateTime>,
     failures: Arc<AtomicU32>,
 }
 
@@ -193,6 +198,9 @@ impl Authenticator {
             return Ok(false);
         }
         let mut state = self.state.lock().await;
+        if let Some(error) = &state.error {
+            return Err(error.clone());
+        }
         if let Some(current) = &state.current
             && current.generation != lease.resolved.generation
         {
@@ -207,16 +215,40 @@ impl Authenticator {
         if let Some(error) = &state.error {
             return Err(error.clone());
         }
-        if let Some(current) = &state.current {
-            let fresh = current
-                .renew_at
-                .is_none_or(|at| OffsetDateTime::now_utc() < at);
-            if fresh {
-                return Ok(current.clone());
-            }
-            tracing::info!(source = %self.label, "credential about to expire; renewing");
+        let Some(current) = state.current.clone() else {
+            return self.resolve_into(&mut state, false).await;
+        };
+        let now = OffsetDateTime::now_utc();
+        if current.renew_at.is_none_or(|at| now < at) {
+            return Ok(current);
         }
-        self.resolve_into(&mut state, false).await
+        tracing::info!(source = %self.label, "credential about to expire; renewing");
+        match self.resolve(false).await {
+            Ok(resolved) => {
+                let resolved = Arc::new(resolved);
+                state.current = Some(resolved.clone());
+                Ok(resolved)
+            }
+            // IAM may be briefly unavailable: the old token still works until it expires,
+            // so keep it and try again in a while instead of failing every request.
+            Err(error) if current.expires_at.is_some_and(|at| now < at) => {
+                tracing::warn!(source = %self.label, %error, "could not renew; using the current token a little longer");
+                let retry_at = now + RENEW_RETRY;
+                let kept = Arc::new(Resolved {
+                    credential: current.credential.clone(),
+                    generation: current.generation,
+                    renew_at: current.expires_at.map(|at| at.min(retry_at)),
+                    expires_at: current.expires_at,
+                    failures: current.failures.clone(),
+                });
+                state.current = Some(kept.clone());
+                Ok(kept)
+            }
+            Err(error) => {
+                state.error = Some(error.clone());
+                Err(error)
+            }
+        }
     }
 
     async fn resolve_into(
@@ -239,23 +271,27 @@ impl Authenticator {
     }
 
     async fn resolve(&self, bypass_cache: bool) -> Result<Resolved, AuthError> {
-        let (credential, renew_at) = match &self.source {
-            TokenSource::Env(name) => (Credential::Token(source::env_token(name)?), None),
+        let (credential, renew_at, expires_at) = match &self.source {
+            TokenSource::Env(name) => (Credential::Token(source::env_token(name)?), None, None),
             TokenSource::File(path) => {
                 let path = self.base_dir.join(path);
-                (Credential::Token(source::file_token(&path)?), None)
+                (Credential::Token(source::file_token(&path)?), None, None)
             }
             TokenSource::Command(argv) => {
                 let token =
                     source::command_token(argv, &self.base_dir, self.ctx.command_timeout).await?;
-                (Credential::Token(token), None)
+                (Credential::Token(token), None, None)
             }
             TokenSource::Iam(iam) => {
                 let token = iam::token(iam, &self.ctx, bypass_cache).await?;
                 let renew_at = token.renew_at();
-                (Credential::Token(token.token), Some(renew_at))
+                (
+                    Credential::Token(token.token),
+                    Some(renew_at),
+                    Some(token.expires_at),
+                )
             }
-            TokenSource::Aksk(aksk) => (Credential::Aksk(source::aksk(aksk)?), None),
+            TokenSource::Aksk(aksk) => (Credential::Aksk(source::aksk(aksk)?), None, None),
         };
         let failures = match &credential {
             Credential::Aksk(keys) => failures::for_ak(&keys.ak),
@@ -267,6 +303,7 @@ impl Authenticator {
             credential,
             generation,
             renew_at,
+            expires_at,
             failures,
         })
     }
