@@ -140,7 +140,7 @@ fn yaml_error(source: &SourceFile, error: &serde_yaml::Error) -> Diagnostic {
         line: l.line(),
         column: l.column(),
     });
-    if let Some(key) = message.strip_prefix(DUPLICATE_KEY) {
+    if let Some((_, key)) = message.split_once(DUPLICATE_KEY) {
         return crate::position::duplicate_key(source, key.trim_matches('`')).unwrap_or_else(
             || {
                 Diagnostic::error(

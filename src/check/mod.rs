@@ -141,7 +141,21 @@ fn check_file(path: &Path, checked: &mut Checked) {
             .iter()
             .any(|s| s.starts_with(&f.pointer) || f.pointer.starts_with(s.as_str()))
     }));
-    if shape_ok {
+    if !shape_ok {
+        // A misspelt `region`/`endpoint` is already reported with a suggestion.
+        let misspelt_endpoint = findings.iter().any(|f| {
+            f.diagnostic.code == "unknown-key"
+                && f.diagnostic
+                    .hint
+                    .as_deref()
+                    .is_some_and(|h| h.contains("`region`") || h.contains("`endpoint`"))
+        });
+        findings.extend(
+            semantic::standalone_findings(&value)
+                .into_iter()
+                .filter(|f| !(misspelt_endpoint && f.diagnostic.code == "missing-endpoint")),
+        );
+    } else {
         match serde_json::from_value::<crate::job::JobFile>(value) {
             Ok(file) => {
                 let result = semantic::check_job(&source, file, &secret_pointers);
