@@ -194,3 +194,117 @@ fn region_job_protect_and_fingerprint() {
         "same bytes, same hash"
     );
 }
+
+/// Every code a check can emit is in `diagnostic::CODES`, and every one is in the README.
+#[test]
+fn diagnostic_codes_are_documented() {
+    let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
+    let known: Vec<&str> = reqprune::diagnostic::CODES
+        .iter()
+        .map(|(c, _)| *c)
+        .collect();
+    for code in &known {
+        assert!(
+            readme.contains(&format!("| `{code}` |")),
+            "{code} is not in the README"
+        );
+    }
+    let mut used = Vec::new();
+    let mut stack = vec![Path::new(ROOT).join("src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for marker in ["Diagnostic::error(", "Diagnostic::warning("] {
+                    for (at, _) in text.match_indices(marker) {
+                        let rest = text[at + marker.len()..].trim_start();
+                        if let Some(code) = rest.strip_prefix('"').and_then(|r| r.split('"').next())
+                        {
+                            used.push((code.to_string(), path.clone()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(used.len() > 30, "found only {} uses", used.len());
+    for (code, path) in used {
+        assert!(
+            known.contains(&code.as_str()),
+            "{code} (in {}) is not in CODES",
+            path.display()
+        );
+    }
+}
+
+/// Pieces of job files, so random inputs reach the schema and semantic checks, not only the
+/// YAML parser.
+const FRAGMENTS: &[&str] = &[
+    "version: 1\n",
+    "version: 2\n",
+    "name: job\n",
+    "region: cn-north-4\n",
+    "endpoint: sandbox\n",
+    "endpoint: http://x\n",
+    "token: ci\n",
+    "tokens:\n",
+    "  ci: { env: T }\n",
+    "  x: abc\n",
+    "sets:\n",
+    "  s: { ids: [1, 2] }\n",
+    "  r: { range: { from: 9, to: 1 } }\n",
+    "  f: { file: nowhere.txt }\n",
+    "projects:\n",
+    "  - id: 526cefde62004de2b62b5e8dd2c2b3af\n",
+    "    delete: [s, r, f, 5, -1, \"7\", { ids: [] }]\n",
+    "    protect: [zz]\n",
+    "limits: {batch_size: 0}\n",
+    "\t",
+    "  ",
+    "- ",
+    ": ",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    "&a ",
+    "*a",
+    "!t ",
+    "\"",
+    "'",
+    "#",
+    "é",
+    "\n",
+    "password: p\n",
+    "9999999999999999999999",
+    "1.5",
+    "~",
+    "<<: *a\n",
+    "---\n",
+];
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn no_input_makes_validation_panic(
+        pieces in proptest::collection::vec(proptest::sample::select(FRAGMENTS), 0..40),
+        noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+        raw in proptest::prelude::any::<bool>(),
+    ) {
+        let mut bytes: Vec<u8> = pieces.concat().into_bytes();
+        if raw {
+            bytes.extend_from_slice(&noise);
+        }
+        let checked = reqprune::check::check_bytes(Path::new("job.yaml"), bytes);
+        let mut out = Vec::new();
+        checked.render_human(&mut out, true).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&checked.render_json()).unwrap();
+        // Every input ends as a job or as at least one error.
+        proptest::prop_assert!(checked.jobs.len() == 1 || checked.error_count() > 0, "{}", json);
+    }
+}

@@ -225,13 +225,14 @@ fn token_source(source: &TokenSource, pointer: &str, findings: &mut Vec<Finding>
         TokenSource::Iam(iam) => {
             empty("iam/user_env", &iam.user_env);
             empty("iam/password_env", &iam.password_env);
-            if iam.scope_project.is_some() && iam.scope_domain.is_some() {
+            if iam.scope_project.is_some() == iam.scope_domain.is_some() {
                 findings.push(Finding::new(
                     format!("{pointer}/iam"),
                     Diagnostic::error(
                         "invalid-value",
-                        "give `scope_project` or `scope_domain`, not both",
-                    ),
+                        "an IAM token source needs exactly one of `scope_project` and `scope_domain`",
+                    )
+                    .hint("`scope_project: cn-north-4` for a token scoped to the region's project"),
                 ));
             }
             if let Some(url) = &iam.endpoint
