@@ -10,6 +10,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::Totals;
+// The saved plan lives in `render::saved`; reachable from here too, beside the format it extends.
+pub use super::saved::{SavedPlanError, plan_id, read_saved_plan};
 use crate::checked::describe_token;
 use crate::plan::{Plan, ProjectPlan};
 
