@@ -6,7 +6,7 @@
 //! network: token sources are shown as references. `--detailed-exitcode` follows Terraform:
 //! 0 nothing to delete, 2 deletions pending, 1 any error.
 
-use std::io::{IsTerminal, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use super::{Outcome, PathsArg, StateDirArg};
@@ -61,12 +61,10 @@ pub fn run(args: Args) -> Outcome {
     }
     report(&checked);
     if let Some(out) = &args.out {
-        write_atomically(out, render::saved::render(&plan).as_bytes())?;
+        write_atomically(out, |file| render::saved::write(&plan, file))?;
     }
-    let rendered = render::render(&plan, args.format, args.show_ids);
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(rendered.as_bytes())
+    let mut stdout = BufWriter::new(std::io::stdout().lock());
+    render::write(&plan, args.format, args.show_ids, &mut stdout)
         .and_then(|()| stdout.flush())
         .map_err(|e| Error::io("writing the plan to stdout", e))?;
     if let Some(out) = &args.out {
@@ -99,17 +97,27 @@ fn state_view(_state_dir: &Path, _job_name: &str) -> Result<StateView, Error> {
     Ok(StateView::default())
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a
-/// reader never sees half a plan and an interrupted write leaves any previous plan intact.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+/// Writes `path` through a temporary file in the same folder and a rename, so a reader never
+/// sees half a plan and an interrupted write leaves any previous plan intact.
+fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Error> {
     let context = || format!("writing the plan to {}", path.display());
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(context(), e))?;
-    file.write_all(bytes)
-        .and_then(|()| file.as_file().sync_all())
+    let file = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(context(), e))?;
+    let mut buffered = BufWriter::new(file);
+    write(&mut buffered)
+        .and_then(|()| buffered.flush())
+        .map_err(|e| Error::io(context(), e))?;
+    let file = buffered
+        .into_inner()
+        .map_err(|e| Error::io(context(), e.into_error()))?;
+    file.as_file()
+        .sync_all()
         .map_err(|e| Error::io(context(), e))?;
     file.persist(path)
         .map_err(|e| Error::io(context(), e.error))?;
