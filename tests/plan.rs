@@ -279,31 +279,61 @@ fn saved_plans_round_trip_and_their_fingerprint_follows_every_input() {
     assert_ne!(saved_fingerprint(dir.path()), base);
 }
 
-/// Snapshots of each format for the examples in `jobs/`, run from the repository root.
+/// Snapshots of each format for each example in `jobs/`, run from the repository root as the
+/// README shows (one snapshot per file and format, so a new example adds its own).
 #[test]
 fn example_jobs_in_every_format() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let state = tempfile::tempdir().unwrap();
+    let mut examples: Vec<PathBuf> = std::fs::read_dir(root.join("jobs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .collect();
+    examples.sort();
+    assert!(!examples.is_empty());
     let mut settings = insta::Settings::clone_current();
     settings.add_filter(r"sha256:[0-9a-f]{64}", "sha256:[fingerprint]");
     settings.bind(|| {
-        for format in ["text", "json", "markdown"] {
-            let output = Command::new(BIN)
-                .args([
-                    "plan",
-                    "jobs",
-                    "--show-ids",
-                    "--format",
-                    format,
-                    "--state-dir",
-                ])
-                .arg(state.path())
-                .current_dir(root)
-                .env_remove("REQPRUNE_STATE_DIR")
-                .output()
-                .unwrap();
-            assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-            insta::assert_snapshot!(format!("examples_{format}"), stdout(&output));
+        for example in &examples {
+            let name = example.file_stem().unwrap().to_string_lossy();
+            let relative = format!("jobs/{}", example.file_name().unwrap().to_string_lossy());
+            for format in ["text", "json", "markdown"] {
+                let output = Command::new(BIN)
+                    .args([
+                        "plan",
+                        &relative,
+                        "--show-ids",
+                        "--format",
+                        format,
+                        "--state-dir",
+                    ])
+                    .arg(state.path())
+                    .current_dir(root)
+                    .env_remove("REQPRUNE_STATE_DIR")
+                    .output()
+                    .unwrap();
+                assert_eq!(
+                    output.status.code(),
+                    Some(0),
+                    "{relative}: {}",
+                    stderr(&output)
+                );
+                insta::assert_snapshot!(format!("example_{name}_{format}"), stdout(&output));
+            }
         }
     });
+    // Planning reads the state folder but never creates it.
+    assert_eq!(std::fs::read_dir(state.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn help_documents_every_flag() {
+    let output = Command::new(BIN)
+        .args(["plan", "--help"])
+        .env_remove("REQPRUNE_STATE_DIR")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    insta::assert_snapshot!("plan_help", stdout(&output));
 }
