@@ -15,6 +15,9 @@ use crate::idset::IdSet;
 use crate::job::{Limits, TokenSource};
 use crate::state::StateView;
 
+mod verify;
+pub use verify::verify_saved_job;
+
 /// The plans of every job given together.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Plan {

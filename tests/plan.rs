@@ -256,6 +256,13 @@ fn saved_plans_round_trip_and_their_fingerprint_follows_every_input() {
     assert!(id.starts_with("sha256:"));
     let bytes = std::fs::read(dir.path().join("plan.json")).unwrap();
     assert!(!String::from_utf8_lossy(&bytes).contains(SECRET));
+    // What apply does before executing it: re-check the job and verify the plan against it.
+    let checked = reqprune::check::check_paths(&[dir.path().join("cleanup.yaml")]);
+    assert_eq!(checked.jobs[0].fingerprint, base);
+    assert_eq!(
+        reqprune::plan::verify_saved_job(&plan.jobs[0], &checked.jobs[0]),
+        Ok(())
+    );
 
     // Planning again with nothing changed: same fingerprint, byte-identical plan (same id).
     assert_eq!(saved_fingerprint(dir.path()), base);
