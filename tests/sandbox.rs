@@ -454,3 +454,86 @@ async fn single_items_can_be_read_and_deleted() {
     assert_eq!(error(bad).await.1, "PM.02152001");
     assert_eq!(sb.stats().deleted[PID], vec![42]);
 }
+
+fn demo_job() -> reqprune::checked::Job {
+    use reqprune::checked::{Endpoint, Job, Project};
+    use reqprune::idset::IdSet;
+    Job {
+        name: "demo".into(),
+        file: "jobs/demo.yaml".into(),
+        description: None,
+        endpoint: Endpoint::Sandbox,
+        region: None,
+        projects: vec![Project {
+            id: PID.into(),
+            label: None,
+            token_name: "demo".into(),
+            token: reqprune::job::TokenSource::Env("CODEARTS_TOKEN".into()),
+            base_dir: ".".into(),
+            delete: IdSet::from_range(100, 199),
+            protect: IdSet::from_unsorted(vec![150, 500]),
+        }],
+        limits: Default::default(),
+        fingerprint: "f".into(),
+    }
+}
+
+#[tokio::test]
+async fn embedded_mode_seeds_from_the_job_and_persists_deletions() {
+    use reqprune::sandbox::embedded;
+    let state = tempfile::tempdir().unwrap();
+    let job = demo_job();
+    let sb = embedded::start_for_job(state.path(), &job).await.unwrap();
+    assert_eq!(sb.stats().remaining[PID], 101, "delete ∪ protect");
+    // Any well-formed credential is accepted.
+    let response = client()
+        .delete(issues_url(&sb.base_url(), PID))
+        .header("X-Auth-Token", "whatever-token-of-a-demo")
+        .json(&json!({"issue_ids": [100, 101]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    sb.shutdown().await;
+    let saved = std::fs::read_to_string(embedded::state_path(state.path(), "demo")).unwrap();
+    assert!(saved.contains("\"deleted\""), "{saved}");
+    assert!(saved.len() < 1000, "ranges, not ids: {saved}");
+
+    // A second run finds them gone; ids the job adds later are seeded then.
+    let mut job = job;
+    job.projects[0].delete = job.projects[0]
+        .delete
+        .union(&reqprune::idset::IdSet::from_range(900, 909));
+    let sb = embedded::start_for_job(state.path(), &job).await.unwrap();
+    assert_eq!(sb.stats().remaining[PID], 109);
+    assert_eq!(sb.stats().deleted[PID], vec![100, 101]);
+    let (status, code, _) = error(
+        client()
+            .delete(issues_url(&sb.base_url(), PID))
+            .header("X-Auth-Token", "whatever-token-of-a-demo")
+            .json(&json!({"issue_ids": [101]}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (400, "PM.02152001"));
+    sb.shutdown().await;
+    let files: Vec<_> = std::fs::read_dir(state.path().join("sandbox"))
+        .unwrap()
+        .collect();
+    assert_eq!(files.len(), 1, "no temporary file left behind");
+}
+
+#[tokio::test]
+async fn embedded_mode_refuses_a_corrupt_state_file() {
+    let state = tempfile::tempdir().unwrap();
+    let path = reqprune::sandbox::embedded::state_path(state.path(), "demo");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, "{not json").unwrap();
+    let err = reqprune::sandbox::embedded::start_for_job(state.path(), &demo_job())
+        .await
+        .err()
+        .expect("corrupt state refused");
+    assert!(err.to_string().contains("demo.json"), "{err}");
+}

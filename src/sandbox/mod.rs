@@ -221,10 +221,17 @@ impl Sandbox {
         self.app.verifier.expire_issued();
     }
 
-    /// Stop accepting, finish the requests in flight, and (embedded mode) save the items.
+    /// Stop accepting, finish the requests in flight (for up to 5 seconds), and (embedded
+    /// mode) save the items.
     pub async fn shutdown(self) {
         let _ = self.stop.send(());
-        let _ = self.task.await;
+        let mut task = self.task;
+        if tokio::time::timeout(Duration::from_secs(5), &mut task)
+            .await
+            .is_err()
+        {
+            task.abort();
+        }
         if let Some(saver) = self.saver {
             saver.finish(&self.app).await;
         }

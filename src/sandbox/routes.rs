@@ -87,13 +87,27 @@ struct BatchBody {
 const MAX_ID: u64 = 9_999_999_999;
 const MAX_BATCH: usize = 100;
 
-/// Serve an authenticated `/v4` request. `ids` receives the ids it names, for the log.
+/// The work-item ids a request names (batch body or path), when it is well-formed enough to
+/// name any: parsed once, before the pipeline, so the log has them whatever happens next.
+pub(crate) fn named_ids(route: Route<'_>, body: &[u8]) -> Option<Vec<u64>> {
+    match route {
+        Route::BatchDelete { .. } => serde_json::from_slice::<BatchBody>(body)
+            .ok()
+            .map(|b| b.issue_ids),
+        Route::DeleteIssue { issue, .. } | Route::GetIssue { issue, .. } => {
+            issue_id(issue).map(|id| vec![id])
+        }
+        _ => None,
+    }
+}
+
+/// Serve an authenticated `/v4` request; `ids` are its [`named_ids`].
 pub(crate) fn serve(
     app: &App,
     route: Route<'_>,
     parts: &Parts,
+    ids: Option<&[u64]>,
     body: &[u8],
-    ids: &mut Vec<u64>,
 ) -> Reply {
     match route {
         Route::Projects => projects(app, parts.uri.query().unwrap_or("")),
@@ -101,11 +115,9 @@ pub(crate) fn serve(
             if let Err(reply) = json_content_type(parts) {
                 return reply;
             }
-            let batch: BatchBody = match serde_json::from_slice(body) {
-                Ok(batch) => batch,
-                Err(_) => return Reply::invalid("issue_ids must be an array of work item ids"),
+            let Some(ids) = ids else {
+                return Reply::invalid("issue_ids must be an array of work item ids");
             };
-            *ids = batch.issue_ids;
             if ids.is_empty() || ids.len() > MAX_BATCH {
                 return Reply::invalid(format!(
                     "issue_ids must hold 1 to {MAX_BATCH} work item ids"
@@ -118,11 +130,10 @@ pub(crate) fn serve(
                 delete(app.missing_ids, store, project, ids)
             })
         }
-        Route::DeleteIssue { project, issue } | Route::GetIssue { project, issue } => {
-            let Some(id) = issue_id(issue) else {
+        Route::DeleteIssue { project, .. } | Route::GetIssue { project, .. } => {
+            let Some(&[id]) = ids else {
                 return Reply::invalid("issue_id must be an integer of 1 to 10 digits");
             };
-            ids.push(id);
             if matches!(route, Route::DeleteIssue { .. }) {
                 with_project(app, project, |store| {
                     delete(app.missing_ids, store, project, &[id])

@@ -185,6 +185,10 @@ async fn pipeline(
         entry.auth = Scheme::Password.as_str();
         return Outcome::Reply(iam::serve(&app.verifier, body));
     }
+    let ids = routes::named_ids(route, body);
+    if let Some(ids) = &ids {
+        entry.ids = runs(ids);
+    }
     if let Some(reply) = app.faults.throttle() {
         entry.fault = Some("throttle");
         return Outcome::Reply(reply);
@@ -204,9 +208,7 @@ async fn pipeline(
         entry.fault = Some("fail-before");
         return Outcome::Reply(faults::fail_reply(fail.status));
     }
-    let mut ids = Vec::new();
-    let reply = routes::serve(app, route, parts, body, &mut ids);
-    entry.ids = runs(&ids);
+    let reply = routes::serve(app, route, parts, ids.as_deref(), body);
     if reply.status == StatusCode::NO_CONTENT {
         app.changed.notify_one();
     }
