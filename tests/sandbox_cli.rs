@@ -45,6 +45,8 @@ fn help_documents_every_flag() {
 }
 
 /// Start the binary with `args`, wait for its port file, return it and the base URL.
+// The child is returned: every caller waits for it (`stop_with`).
+#[allow(clippy::zombie_processes)]
 fn start(dir: &Path, args: &[&str]) -> (Child, String) {
     let port_file = dir.join("port");
     let mut child = sandbox_command()
