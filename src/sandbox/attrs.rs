@@ -96,7 +96,7 @@ pub(crate) fn project_json(project_id: &str, number: u64) -> Value {
 fn user(n: u64) -> Value {
     json!({
         "id": 4_000 + n,
-        "user_id": format!("{:032x}", mix(n) as u128 * 0x1_0000_0001),
+        "user_id": format!("{:016x}{:016x}", mix(n), mix(!n)),
         "name": format!("user{n}"),
         "nick_name": format!("User {n}"),
     })
@@ -125,7 +125,6 @@ pub(crate) fn issue_json(project: &Value, id: u64, a: &Attrs, deleted: bool) -> 
         "expected_work_hours": 0.0,
         "actual_work_hours": 0.0,
         "deleted": deleted,
-        "order": 0,
     })
 }
 
