@@ -383,7 +383,12 @@ async fn iam_issues_tokens_that_expire() {
             .send()
     };
     assert_eq!(delete(token.clone()).await.unwrap().status(), 204);
-    sb.expire_tokens();
+    let expire = client()
+        .post(format!("{base}/__sandbox/expire-tokens"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expire.status(), 204);
     let (status, code, _) = error(delete(token).await.unwrap()).await;
     assert_eq!((status, code.as_str()), (401, "APIGW.0307"));
     assert_eq!(sb.requests()[1].auth, "password");
@@ -536,4 +541,19 @@ async fn embedded_mode_refuses_a_corrupt_state_file() {
         .err()
         .expect("corrupt state refused");
     assert!(err.to_string().contains("demo.json"), "{err}");
+}
+
+#[tokio::test]
+async fn bodies_over_12_mb_are_refused_by_the_gateway() {
+    let sb = sandbox(SandboxConfig::default()).await;
+    let response = client()
+        .delete(issues_url(&sb.base_url(), PID))
+        .header("X-Auth-Token", TOKEN)
+        .header("Content-Type", "application/json")
+        .body(vec![b' '; 12 * 1024 * 1024 + 1])
+        .send()
+        .await
+        .unwrap();
+    let (status, code, _) = error(response).await;
+    assert_eq!((status, code.as_str()), (413, "APIGW.0201"));
 }
