@@ -167,12 +167,17 @@ fn bad_flags_and_seed_files_are_clear_errors() {
         (vec!["--project", "abc=1-2"], "--project"),
         (vec!["--latency-ms", "9-1"], "--latency-ms"),
         (vec!["--aksk", "nocolon"], "--aksk"),
+        (vec!["--iam-user", "alice:hunter2pw"], "--iam-user"),
         (vec!["--missing-ids", "sometimes"], "--missing-ids"),
     ] {
         let output = sandbox_command().args(&args).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(expect), "{stderr}");
+        assert!(
+            !stderr.contains("nocolon") && !stderr.contains("hunter2pw"),
+            "{stderr}"
+        );
     }
     let dir = tempfile::tempdir().unwrap();
     let seed_file = dir.path().join("seed.txt");

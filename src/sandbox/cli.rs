@@ -29,13 +29,13 @@ pub struct Args {
     #[arg(long = "token", value_name = "T")]
     pub tokens: Vec<String>,
     /// Let the IAM route (POST /v3/auth/tokens) issue tokens to this user (repeatable).
-    #[arg(long = "iam-user", value_name = "DOMAIN/USER:PASSWORD", value_parser = parse_iam_user)]
+    #[arg(long = "iam-user", value_name = "DOMAIN/USER:PASSWORD", value_parser = Hidden(parse_iam_user))]
     pub iam_users: Vec<IamUser>,
     /// Lifetime of IAM-issued tokens, in seconds; expired tokens get 401 APIGW.0307.
     #[arg(long, value_name = "SECONDS", default_value_t = 86_400)]
     pub token_ttl: u64,
     /// Accept AK/SK (SDK-HMAC-SHA256) signatures made with this key pair (repeatable).
-    #[arg(long = "aksk", value_name = "AK:SK", value_parser = parse_aksk)]
+    #[arg(long = "aksk", value_name = "AK:SK", value_parser = Hidden(parse_aksk))]
     pub aksk: Vec<(String, String)>,
     /// Create work items FROM..=TO (and single ids) in project PID (repeatable).
     #[arg(long = "project", value_name = "PID=FROM-TO[,FROM-TO...]", value_parser = seed::parse_project)]
@@ -65,6 +65,35 @@ pub struct Args {
     /// Close the connection of this fraction of API requests with no answer, after applying.
     #[arg(long, value_name = "F", default_value_t = 0.0, value_parser = parse_fraction)]
     pub drop_rate: f64,
+}
+
+/// A value parser whose errors never repeat the value: it holds a password or a secret key,
+/// and clap's own message would echo it.
+#[derive(Clone)]
+struct Hidden<T>(fn(&str) -> Result<T, String>);
+
+impl<T: Clone + Send + Sync + 'static> clap::builder::TypedValueParser for Hidden<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        let name = arg
+            .and_then(clap::Arg::get_long)
+            .map_or_else(String::new, |long| format!("--{long} "));
+        value
+            .to_str()
+            .ok_or_else(|| "not UTF-8".to_string())
+            .and_then(self.0)
+            .map_err(|why| {
+                let message =
+                    format!("invalid value for {name}(not shown: it holds a secret): {why}\n");
+                clap::Error::raw(clap::error::ErrorKind::ValueValidation, message).with_cmd(cmd)
+            })
+    }
 }
 
 fn parse_iam_user(text: &str) -> Result<IamUser, String> {

@@ -25,6 +25,7 @@ pub mod embedded;
 mod faults;
 mod iam;
 mod inspect;
+mod projects;
 mod query;
 mod reply;
 mod routes;
