@@ -17,14 +17,20 @@ use crate::diagnostic::{Diagnostic, Finding, Location};
 use crate::load::{self, SourceFile};
 use crate::position::PositionIndex;
 
+mod endpoint;
+mod idlists;
 mod render;
 mod secrets;
 mod semantic;
 mod sets;
 pub mod shape;
 
-pub use semantic::{REGIONS, url_endpoint};
+pub use endpoint::{REGIONS, url_endpoint};
 pub use sets::MAX_RANGE_IDS;
+
+/// Findings reported per job file; past this, one diagnostic counts the rest. A systematic
+/// mistake (every id of a long list in quotes) would otherwise print a million errors.
+const MAX_FINDINGS_PER_FILE: usize = 100;
 
 /// The outcome of checking job files: the valid jobs, and every diagnostic.
 pub struct Checked {
@@ -114,9 +120,15 @@ pub fn check_paths(paths: &[PathBuf]) -> Checked {
         .enumerate()
         .map(|(n, s)| (s.path.clone(), n))
         .collect();
+    // In file order, then by position; a file's "and N more" comes last in it.
     checked.diagnostics.sort_by_key(|d| match &d.location {
-        None => (0, 0, 0),
-        Some(l) => (order.get(&l.file).map_or(0, |n| n + 1), l.line, l.column),
+        None => (0, false, 0, 0),
+        Some(l) => (
+            order.get(&l.file).map_or(0, |n| n + 1),
+            d.code == "more-problems",
+            l.line,
+            l.column,
+        ),
     });
     checked
 }
@@ -146,14 +158,17 @@ fn check_file(path: &Path, checked: &mut Checked) {
 fn check_source(source: &SourceFile, checked: &mut Checked) {
     let path = &source.path;
     checked.add_source(source);
-    let value = match load::parse_yaml(source) {
+    let mut value = match load::parse_yaml(source) {
         Ok(value) => value,
         Err(diagnostic) => return checked.push(diagnostic),
     };
     let mut findings = secrets::secret_findings(&value);
     let secret_pointers: BTreeSet<String> = findings.iter().map(|f| f.pointer.clone()).collect();
-    let shape = shape::shape_findings(&value);
-    let shape_ok = shape.is_empty();
+    let bad_ids = idlists::take_bad_ids(&mut value, MAX_FINDINGS_PER_FILE);
+    let not_shown = bad_ids.not_shown;
+    let mut shape = shape::shape_findings(&value);
+    shape.splice(0..0, bad_ids.findings);
+    let shape_ok = shape.is_empty() && not_shown == 0;
     // A secret reported once is enough: drop shape errors on, above or below it.
     findings.extend(shape.into_iter().filter(|f| {
         !secret_pointers
@@ -170,7 +185,7 @@ fn check_source(source: &SourceFile, checked: &mut Checked) {
                     .is_some_and(|h| h.contains("`region`") || h.contains("`endpoint`"))
         });
         findings.extend(
-            semantic::standalone_findings(&value)
+            endpoint::standalone_findings(&value)
                 .into_iter()
                 .filter(|f| !(misspelt_endpoint && f.diagnostic.code == "missing-endpoint")),
         );
@@ -192,6 +207,18 @@ fn check_source(source: &SourceFile, checked: &mut Checked) {
                 Diagnostic::error("invalid-value", format!("the job cannot be read: {e}")),
             )),
         }
+    }
+    let hidden = findings.len().saturating_sub(MAX_FINDINGS_PER_FILE) + not_shown;
+    findings.truncate(MAX_FINDINGS_PER_FILE);
+    if hidden > 0 {
+        findings.push(Finding::new(
+            "",
+            Diagnostic::error(
+                "more-problems",
+                format!("and {hidden} more problems in this file, not shown"),
+            )
+            .hint("fix these first; a systematic mistake often causes all the rest"),
+        ));
     }
     let index = checked.sources.iter().position(|s| s.path == *path);
     for finding in findings {
