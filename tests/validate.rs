@@ -75,6 +75,7 @@ fn a_literal_secret_never_reaches_the_output() {
             "4f9a1c2e7b3d8e6f0a5b9c1d2e3f4a5b",
         ),
         ("aksk-secret-literal.yaml", "wJalrXUtnFEMI"),
+        ("env-holds-a-token.yaml", "eyJhbGciOiJSUzI1NiJ9"),
     ] {
         let output = both_formats(&dir, file);
         assert!(output.contains("secret-literal"), "{file}: {output}");

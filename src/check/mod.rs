@@ -40,6 +40,8 @@ pub struct Checked {
     pub diagnostics: Vec<Diagnostic>,
     /// Files read, kept to place and render diagnostics.
     sources: Vec<Source>,
+    /// The `name` of every job file that parsed, valid or not, to find duplicates.
+    names: Vec<(String, PathBuf)>,
 }
 
 /// A file's text and, once needed, the positions of its nodes.
@@ -109,6 +111,7 @@ pub fn check_paths(paths: &[PathBuf]) -> Checked {
         jobs: Vec::new(),
         diagnostics: problems,
         sources: Vec::new(),
+        names: Vec::new(),
     };
     for path in &files {
         check_file(path, &mut checked);
@@ -140,6 +143,7 @@ pub fn check_bytes(path: &Path, bytes: Vec<u8>) -> Checked {
         jobs: Vec::new(),
         diagnostics: Vec::new(),
         sources: Vec::new(),
+        names: Vec::new(),
     };
     match load::text_from_bytes(path, bytes, load::MAX_JOB_FILE_BYTES, "job file") {
         Ok(source) => check_source(&source, &mut checked),
@@ -162,6 +166,9 @@ fn check_source(source: &SourceFile, checked: &mut Checked) {
         Ok(value) => value,
         Err(diagnostic) => return checked.push(diagnostic),
     };
+    if let Some(name) = value.get("name").and_then(serde_json::Value::as_str) {
+        checked.names.push((name.to_string(), path.clone()));
+    }
     let mut findings = secrets::secret_findings(&value);
     let secret_pointers: BTreeSet<String> = findings.iter().map(|f| f.pointer.clone()).collect();
     let bad_ids = idlists::take_bad_ids(&mut value, MAX_FINDINGS_PER_FILE);
@@ -227,15 +234,16 @@ fn check_source(source: &SourceFile, checked: &mut Checked) {
     }
 }
 
-/// Job names key the state, so two files given together must not share one.
+/// Job names key the state, so two files given together must not share one (whether or
+/// not they are otherwise valid).
 fn duplicate_names(checked: &mut Checked) {
-    let mut first: HashMap<String, PathBuf> = HashMap::new();
+    let mut first: HashMap<&str, &PathBuf> = HashMap::new();
     let mut duplicates = Vec::new();
-    for job in &checked.jobs {
-        match first.get(&job.name) {
-            Some(other) => duplicates.push((job.file.clone(), job.name.clone(), other.clone())),
+    for (name, file) in &checked.names {
+        match first.get(name.as_str()) {
+            Some(other) => duplicates.push((file.clone(), name.clone(), (*other).clone())),
             None => {
-                first.insert(job.name.clone(), job.file.clone());
+                first.insert(name, file);
             }
         }
     }

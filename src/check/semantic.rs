@@ -196,9 +196,11 @@ fn check_token_name(name: &str, file: &JobFile, pointer: &str, findings: &mut Ve
     findings.push(Finding::new(pointer, d));
 }
 
-/// Checks of a token source beyond its shape.
+/// Checks of a token source beyond its shape: names of environment variables must be
+/// names (a pasted credential in their place is a literal secret), paths and commands must
+/// not be empty.
 fn token_source(source: &TokenSource, pointer: &str, findings: &mut Vec<Finding>) {
-    let mut empty = |key: &str, value: &str| {
+    let mut not_empty = |key: &str, value: &str| {
         if value.trim().is_empty() {
             findings.push(Finding::new(
                 format!("{pointer}/{key}"),
@@ -206,13 +208,18 @@ fn token_source(source: &TokenSource, pointer: &str, findings: &mut Vec<Finding>
             ));
         }
     };
+    let mut env_names: Vec<(&str, &str)> = Vec::new();
     match source {
-        TokenSource::Env(name) => empty("env", name),
-        TokenSource::File(path) => empty("file", path),
-        TokenSource::Command(argv) => empty("command", argv.first().map_or("", String::as_str)),
+        TokenSource::Env(name) => env_names.push(("env", name)),
+        TokenSource::File(path) => not_empty("file", path),
+        TokenSource::Command(argv) => {
+            not_empty("command/0", argv.first().map_or("", String::as_str))
+        }
         TokenSource::Iam(iam) => {
-            empty("iam/user_env", &iam.user_env);
-            empty("iam/password_env", &iam.password_env);
+            env_names.extend([
+                ("iam/user_env", &*iam.user_env),
+                ("iam/password_env", &*iam.password_env),
+            ]);
             if iam.scope_project.is_some() == iam.scope_domain.is_some() {
                 findings.push(Finding::new(
                     format!("{pointer}/iam"),
@@ -230,8 +237,50 @@ fn token_source(source: &TokenSource, pointer: &str, findings: &mut Vec<Finding>
             }
         }
         TokenSource::Aksk(aksk) => {
-            empty("aksk/ak_env", &aksk.ak_env);
-            empty("aksk/sk_env", &aksk.sk_env);
+            env_names.extend([
+                ("aksk/ak_env", &*aksk.ak_env),
+                ("aksk/sk_env", &*aksk.sk_env),
+            ]);
+            if let Some(name) = &aksk.security_token_env {
+                env_names.push(("aksk/security_token_env", name));
+            }
         }
+    }
+    for (key, name) in env_names {
+        if let Some(d) = env_name_problem(key, name) {
+            findings.push(Finding::new(format!("{pointer}/{key}"), d));
+        }
+    }
+}
+
+/// What is wrong with the name of an environment variable, if anything.
+fn env_name_problem(key: &str, name: &str) -> Option<Diagnostic> {
+    let valid = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if valid {
+        return None;
+    }
+    let key = key.rsplit('/').next().unwrap_or(key);
+    // A credential is one long word, or holds what tokens and keys hold and names do not.
+    let credential = !name.contains(char::is_whitespace)
+        && (name.len() >= 24 || name.contains(['.', '/', '+', '=', ':']));
+    if credential {
+        Some(
+            Diagnostic::error(
+                "secret-literal",
+                format!("`{key}` must name an environment variable, but this looks like a credential"),
+            )
+            .hint("put the credential in an environment variable and write its name, e.g. `CODEARTS_TOKEN`"),
+        )
+    } else {
+        Some(Diagnostic::error(
+            "invalid-value",
+            format!(
+                "`{key}` must be the name of an environment variable (letters, digits and `_`)"
+            ),
+        ))
     }
 }
