@@ -117,22 +117,7 @@ pub fn check_paths(paths: &[PathBuf]) -> Checked {
         check_file(path, &mut checked);
     }
     duplicate_names(&mut checked);
-    let order: HashMap<PathBuf, usize> = checked
-        .sources
-        .iter()
-        .enumerate()
-        .map(|(n, s)| (s.path.clone(), n))
-        .collect();
-    // In file order, then by position; a file's "and N more" comes last in it.
-    checked.diagnostics.sort_by_key(|d| match &d.location {
-        None => (0, false, 0, 0),
-        Some(l) => (
-            order.get(&l.file).map_or(0, |n| n + 1),
-            d.code == "more-problems",
-            l.line,
-            l.column,
-        ),
-    });
+    sort_diagnostics(&mut checked);
     checked
 }
 
@@ -149,7 +134,27 @@ pub fn check_bytes(path: &Path, bytes: Vec<u8>) -> Checked {
         Ok(source) => check_source(&source, &mut checked),
         Err(diagnostic) => checked.push(diagnostic),
     }
+    sort_diagnostics(&mut checked);
     checked
+}
+
+/// In file order, then by position; a file's "and N more" comes last in it.
+fn sort_diagnostics(checked: &mut Checked) {
+    let order: HashMap<PathBuf, usize> = checked
+        .sources
+        .iter()
+        .enumerate()
+        .map(|(n, s)| (s.path.clone(), n))
+        .collect();
+    checked.diagnostics.sort_by_key(|d| match &d.location {
+        None => (0, false, 0, 0),
+        Some(l) => (
+            order.get(&l.file).map_or(0, |n| n + 1),
+            d.code == "more-problems",
+            l.line,
+            l.column,
+        ),
+    });
 }
 
 fn check_file(path: &Path, checked: &mut Checked) {
@@ -176,11 +181,11 @@ fn check_source(source: &SourceFile, checked: &mut Checked) {
     let mut shape = shape::shape_findings(&value);
     shape.splice(0..0, bad_ids.findings);
     let shape_ok = shape.is_empty() && not_shown == 0;
-    // A secret reported once is enough: drop shape errors on, above or below it.
+    // A secret reported once is enough: drop the shape errors it causes.
     findings.extend(shape.into_iter().filter(|f| {
         !secret_pointers
             .iter()
-            .any(|s| s.starts_with(&f.pointer) || f.pointer.starts_with(s.as_str()))
+            .any(|s| caused_by_secret(&f.pointer, s))
     }));
     if !shape_ok {
         // A misspelt `region`/`endpoint` is already reported with a suggestion.
@@ -234,6 +239,16 @@ fn check_source(source: &SourceFile, checked: &mut Checked) {
     }
 }
 
+/// Whether a shape error at `pointer` is a consequence of the literal secret at `secret`: on
+/// it, below it, or on the token source or set that holds it (`/tokens/ci` for
+/// `/tokens/ci/value`), but not on the job as a whole or a top-level key.
+fn caused_by_secret(pointer: &str, secret: &str) -> bool {
+    let below = |a: &str, b: &str| a.strip_prefix(b).is_some_and(|rest| rest.starts_with('/'));
+    pointer == secret
+        || below(pointer, secret)
+        || (below(secret, pointer) && pointer.matches('/').count() >= 2)
+}
+
 /// Job names key the state, so two files given together must not share one (whether or
 /// not they are otherwise valid).
 fn duplicate_names(checked: &mut Checked) {
@@ -258,5 +273,32 @@ fn duplicate_names(checked: &mut Checked) {
             .hint("job names key the state: give each job its own name"),
         );
         checked.jobs.retain(|j| j.file != file);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_hide_only_the_errors_they_cause() {
+        assert!(caused_by_secret("/tokens/ci/value", "/tokens/ci/value"));
+        assert!(caused_by_secret("/tokens/ci", "/tokens/ci/value"));
+        assert!(caused_by_secret(
+            "/tokens/ci/iam/password",
+            "/tokens/ci/iam"
+        ));
+        assert!(!caused_by_secret("", "/tokens/ci/value"));
+        assert!(!caused_by_secret("/tokens", "/tokens/ci/value"));
+        assert!(!caused_by_secret("/tokens/ci2", "/tokens/ci"));
+    }
+
+    #[test]
+    fn a_secret_does_not_hide_other_problems() {
+        let text = "version: 1\nname: x\nregion: cn-north-4\ntoken: ci\n\
+                    tokens:\n  ci: { value: abc }\n";
+        let checked = check_bytes(Path::new("job.yaml"), text.as_bytes().to_vec());
+        let codes: Vec<&str> = checked.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, vec!["missing-key", "secret-literal"]);
     }
 }
