@@ -19,6 +19,7 @@ use crate::position::PositionIndex;
 
 mod endpoint;
 mod idlists;
+mod prune;
 mod render;
 mod secrets;
 mod semantic;
@@ -187,29 +188,12 @@ fn check_source(source: &SourceFile, checked: &mut Checked) {
             .iter()
             .any(|s| caused_by_secret(&f.pointer, s))
     }));
-    if !shape_ok {
-        // A misspelt `region`/`endpoint` is already reported with a suggestion.
-        let misspelt_endpoint = findings.iter().any(|f| {
-            f.diagnostic.code == "unknown-key"
-                && f.diagnostic
-                    .hint
-                    .as_deref()
-                    .is_some_and(|h| h.contains("`region`") || h.contains("`endpoint`"))
-        });
-        findings.extend(
-            endpoint::standalone_findings(&value)
-                .into_iter()
-                .filter(|f| !(misspelt_endpoint && f.diagnostic.code == "missing-endpoint")),
-        );
-    } else {
+    if shape_ok {
         match serde_json::from_value::<crate::job::JobFile>(value) {
             Ok(file) => {
                 let result = semantic::check_job(source, file, &secret_pointers);
                 findings.extend(result.findings);
-                checked.diagnostics.extend(result.id_file_diagnostics);
-                for id_source in &result.id_sources {
-                    checked.add_source(id_source);
-                }
+                record_id_files(checked, &result.id_file_diagnostics, &result.id_sources);
                 if let Some(job) = result.job.filter(|_| secret_pointers.is_empty()) {
                     checked.jobs.push(job);
                 }
@@ -219,6 +203,14 @@ fn check_source(source: &SourceFile, checked: &mut Checked) {
                 Diagnostic::error("invalid-value", format!("the job cannot be read: {e}")),
             )),
         }
+    } else {
+        findings.extend(despite_shape_errors(
+            source,
+            &value,
+            &findings,
+            &secret_pointers,
+            checked,
+        ));
     }
     let hidden = findings.len().saturating_sub(MAX_FINDINGS_PER_FILE) + not_shown;
     findings.truncate(MAX_FINDINGS_PER_FILE);
@@ -236,6 +228,48 @@ fn check_source(source: &SourceFile, checked: &mut Checked) {
     for finding in findings {
         let location = index.map(|i| checked.sources[i].locate(&finding.pointer, finding.at_key));
         checked.push(finding.diagnostic.at(location));
+    }
+}
+
+/// The semantic findings of a job with shape errors: those of the job with its bad nodes
+/// pruned, when that reads as a job; else only the checks that need no other part of it.
+fn despite_shape_errors(
+    source: &SourceFile,
+    value: &serde_json::Value,
+    findings: &[Finding],
+    secret_pointers: &BTreeSet<String>,
+    checked: &mut Checked,
+) -> Vec<Finding> {
+    let pruned = prune::prune(value, findings);
+    if let Some(pruned) = pruned
+        && let Ok(file) = serde_json::from_value::<crate::job::JobFile>(pruned.value.clone())
+    {
+        let result = semantic::check_job(source, file, secret_pointers);
+        record_id_files(checked, &result.id_file_diagnostics, &result.id_sources);
+        return result
+            .findings
+            .into_iter()
+            .filter(|f| pruned.keeps(f))
+            .collect();
+    }
+    // A misspelt `region`/`endpoint` is already reported with a suggestion.
+    let misspelt_endpoint = findings.iter().any(|f| {
+        f.diagnostic.code == "unknown-key"
+            && f.diagnostic
+                .hint
+                .as_deref()
+                .is_some_and(|h| h.contains("`region`") || h.contains("`endpoint`"))
+    });
+    endpoint::standalone_findings(value)
+        .into_iter()
+        .filter(|f| !(misspelt_endpoint && f.diagnostic.code == "missing-endpoint"))
+        .collect()
+}
+
+fn record_id_files(checked: &mut Checked, diagnostics: &[Diagnostic], sources: &[SourceFile]) {
+    checked.diagnostics.extend_from_slice(diagnostics);
+    for source in sources {
+        checked.add_source(source);
     }
 }
 

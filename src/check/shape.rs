@@ -86,8 +86,13 @@ fn convert(error: &ValidationError, out: &mut Vec<Finding>) {
             let expected = match kind {
                 TypeKind::Single(t) => article(&t.to_string()),
                 TypeKind::Multiple(ts) => {
-                    let names: Vec<String> =
-                        ts.into_iter().map(|t| article(&t.to_string())).collect();
+                    // An optional key may be null, but nobody means to write that.
+                    let names: Vec<String> = ts
+                        .into_iter()
+                        .map(|t| t.to_string())
+                        .filter(|t| t != "null")
+                        .map(|t| article(&t))
+                        .collect();
                     names.join(" or ")
                 }
             };
