@@ -74,11 +74,6 @@ impl Client {
     ) -> Result<Client, ApiError> {
         let http = transport::http_client(base_url, &options)?;
         let mut base = transport::check_endpoint(base_url).map_err(ApiError::InvalidEndpoint)?;
-        if base.query().is_some() || base.fragment().is_some() {
-            return Err(ApiError::InvalidEndpoint(
-                "the endpoint must not have a query or fragment".into(),
-            ));
-        }
         let prefix = base.path().trim_end_matches('/').into();
         base.set_path("");
         Ok(Client {
