@@ -65,6 +65,15 @@ pub struct Client {
     auth: Arc<Authenticator>,
 }
 
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base.as_str())
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Client {
     /// Refuses `http://` except to loopback hosts.
     pub fn new(

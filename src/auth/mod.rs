@@ -124,6 +124,15 @@ impl Lease {
     }
 }
 
+/// Shows the source's description only: never a credential.
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("source", &self.label)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Authenticator {
     pub fn new(source: &TokenSource, base_dir: &Path, ctx: AuthContext) -> Self {
         Authenticator {

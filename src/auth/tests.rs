@@ -263,6 +263,11 @@ async fn env_tokens_cannot_be_refreshed() {
     assert!(!auth.is_refreshable());
     let lease = auth.acquire().await.unwrap();
     assert!(!auth.refresh(&lease).await.unwrap());
+    let debug = format!("{auth:?} {:?}", lease.credential());
+    assert_eq!(
+        debug,
+        r#"Authenticator { source: "env RQP_T_ENV_NOREFRESH", .. } Token((redacted))"#
+    );
 }
 
 #[tokio::test]
