@@ -308,3 +308,28 @@ async fn an_unreachable_iam_is_an_error_naming_it() {
     );
     sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_iam_token_revoked_under_sixteen_requests_is_refreshed_once_and_all_succeed() {
+    let sandbox = sandbox(iam_config(Duration::from_secs(3600))).await;
+    set_env("RQP_IT_IAM_USER_16", "robot");
+    set_env("RQP_IT_IAM_PASSWORD_16", "iam-password-1");
+    let client = client(
+        &sandbox,
+        iam_source("RQP_IT_IAM_USER_16", "RQP_IT_IAM_PASSWORD_16"),
+    );
+    assert_eq!(client.get_issue(PROJECT, 1).await.unwrap().status, 200);
+    sandbox.expire_tokens();
+    let tasks: Vec<_> = (0..16u64)
+        .map(|i| {
+            let client = client.clone();
+            tokio::spawn(async move { client.batch_delete(PROJECT, &[i * 10 + 1]).await })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap().unwrap().status, 204);
+    }
+    assert_eq!(statuses(&sandbox, IAM), [Some(201); 2], "one refresh");
+    assert_eq!(sandbox.stats().deleted[PROJECT].len(), 16);
+    sandbox.shutdown().await;
+}
