@@ -17,14 +17,20 @@ use crate::diagnostic::{Diagnostic, Finding, Location};
 use crate::load::{self, SourceFile};
 use crate::position::PositionIndex;
 
+mod endpoint;
+mod idlists;
 mod render;
 mod secrets;
 mod semantic;
 mod sets;
 pub mod shape;
 
-pub use semantic::{REGIONS, url_endpoint};
+pub use endpoint::{REGIONS, url_endpoint};
 pub use sets::MAX_RANGE_IDS;
+
+/// Findings reported per job file; past this, one diagnostic counts the rest. A systematic
+/// mistake (every id of a long list in quotes) would otherwise print a million errors.
+const MAX_FINDINGS_PER_FILE: usize = 100;
 
 /// The outcome of checking job files: the valid jobs, and every diagnostic.
 pub struct Checked {
@@ -34,6 +40,8 @@ pub struct Checked {
     pub diagnostics: Vec<Diagnostic>,
     /// Files read, kept to place and render diagnostics.
     sources: Vec<Source>,
+    /// The `name` of every job file that parsed, valid or not, to find duplicates.
+    names: Vec<(String, PathBuf)>,
 }
 
 /// A file's text and, once needed, the positions of its nodes.
@@ -103,6 +111,7 @@ pub fn check_paths(paths: &[PathBuf]) -> Checked {
         jobs: Vec::new(),
         diagnostics: problems,
         sources: Vec::new(),
+        names: Vec::new(),
     };
     for path in &files {
         check_file(path, &mut checked);
@@ -114,9 +123,15 @@ pub fn check_paths(paths: &[PathBuf]) -> Checked {
         .enumerate()
         .map(|(n, s)| (s.path.clone(), n))
         .collect();
+    // In file order, then by position; a file's "and N more" comes last in it.
     checked.diagnostics.sort_by_key(|d| match &d.location {
-        None => (0, 0, 0),
-        Some(l) => (order.get(&l.file).map_or(0, |n| n + 1), l.line, l.column),
+        None => (0, false, 0, 0),
+        Some(l) => (
+            order.get(&l.file).map_or(0, |n| n + 1),
+            d.code == "more-problems",
+            l.line,
+            l.column,
+        ),
     });
     checked
 }
@@ -128,6 +143,7 @@ pub fn check_bytes(path: &Path, bytes: Vec<u8>) -> Checked {
         jobs: Vec::new(),
         diagnostics: Vec::new(),
         sources: Vec::new(),
+        names: Vec::new(),
     };
     match load::text_from_bytes(path, bytes, load::MAX_JOB_FILE_BYTES, "job file") {
         Ok(source) => check_source(&source, &mut checked),
@@ -146,14 +162,20 @@ fn check_file(path: &Path, checked: &mut Checked) {
 fn check_source(source: &SourceFile, checked: &mut Checked) {
     let path = &source.path;
     checked.add_source(source);
-    let value = match load::parse_yaml(source) {
+    let mut value = match load::parse_yaml(source) {
         Ok(value) => value,
         Err(diagnostic) => return checked.push(diagnostic),
     };
+    if let Some(name) = value.get("name").and_then(serde_json::Value::as_str) {
+        checked.names.push((name.to_string(), path.clone()));
+    }
     let mut findings = secrets::secret_findings(&value);
     let secret_pointers: BTreeSet<String> = findings.iter().map(|f| f.pointer.clone()).collect();
-    let shape = shape::shape_findings(&value);
-    let shape_ok = shape.is_empty();
+    let bad_ids = idlists::take_bad_ids(&mut value, MAX_FINDINGS_PER_FILE);
+    let not_shown = bad_ids.not_shown;
+    let mut shape = shape::shape_findings(&value);
+    shape.splice(0..0, bad_ids.findings);
+    let shape_ok = shape.is_empty() && not_shown == 0;
     // A secret reported once is enough: drop shape errors on, above or below it.
     findings.extend(shape.into_iter().filter(|f| {
         !secret_pointers
@@ -170,7 +192,7 @@ fn check_source(source: &SourceFile, checked: &mut Checked) {
                     .is_some_and(|h| h.contains("`region`") || h.contains("`endpoint`"))
         });
         findings.extend(
-            semantic::standalone_findings(&value)
+            endpoint::standalone_findings(&value)
                 .into_iter()
                 .filter(|f| !(misspelt_endpoint && f.diagnostic.code == "missing-endpoint")),
         );
@@ -193,6 +215,18 @@ fn check_source(source: &SourceFile, checked: &mut Checked) {
             )),
         }
     }
+    let hidden = findings.len().saturating_sub(MAX_FINDINGS_PER_FILE) + not_shown;
+    findings.truncate(MAX_FINDINGS_PER_FILE);
+    if hidden > 0 {
+        findings.push(Finding::new(
+            "",
+            Diagnostic::error(
+                "more-problems",
+                format!("and {hidden} more problems in this file, not shown"),
+            )
+            .hint("fix these first; a systematic mistake often causes all the rest"),
+        ));
+    }
     let index = checked.sources.iter().position(|s| s.path == *path);
     for finding in findings {
         let location = index.map(|i| checked.sources[i].locate(&finding.pointer, finding.at_key));
@@ -200,15 +234,16 @@ fn check_source(source: &SourceFile, checked: &mut Checked) {
     }
 }
 
-/// Job names key the state, so two files given together must not share one.
+/// Job names key the state, so two files given together must not share one (whether or
+/// not they are otherwise valid).
 fn duplicate_names(checked: &mut Checked) {
-    let mut first: HashMap<String, PathBuf> = HashMap::new();
+    let mut first: HashMap<&str, &PathBuf> = HashMap::new();
     let mut duplicates = Vec::new();
-    for job in &checked.jobs {
-        match first.get(&job.name) {
-            Some(other) => duplicates.push((job.file.clone(), job.name.clone(), other.clone())),
+    for (name, file) in &checked.names {
+        match first.get(name.as_str()) {
+            Some(other) => duplicates.push((file.clone(), name.clone(), (*other).clone())),
             None => {
-                first.insert(job.name.clone(), job.file.clone());
+                first.insert(name, file);
             }
         }
     }

@@ -91,7 +91,7 @@ fn convert(error: &ValidationError, out: &mut Vec<Finding>) {
                     names.join(" or ")
                 }
             };
-            let found = article(type_name(error.instance()));
+            let found = describe_type(error.instance());
             let mut d = Diagnostic::error(
                 "wrong-type",
                 format!("{at} must be {expected}, not {found}"),
@@ -318,6 +318,11 @@ pub fn human_path(pointer: &str) -> String {
 fn list(keys: &[String]) -> String {
     let quoted: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
     quoted.join(", ")
+}
+
+/// `a string`, `a list`...: how a value's type is named in messages (never the value).
+pub fn describe_type(value: &Value) -> String {
+    article(type_name(value))
 }
 
 fn type_name(value: &Value) -> &'static str {
