@@ -344,3 +344,50 @@ fn help_documents_every_flag() {
     assert_eq!(output.status.code(), Some(0));
     insta::assert_snapshot!("plan_help", stdout(&output));
 }
+
+#[test]
+fn ids_the_state_records_done_are_not_planned_again_even_while_an_apply_holds_the_lock() {
+    use reqprune::state::{Journal, Record};
+    let dir = tempfile::tempdir().unwrap();
+    write_job(dir.path(), "");
+    let before = saved_fingerprint(dir.path());
+    let mut journal = Journal::open(&dir.path().join(".state"), "cleanup").unwrap();
+    journal.append(Record::run_started(None, before)).unwrap();
+    let project = PAYMENTS.to_string();
+    let deleted = Record::BatchDeleted {
+        project: project.clone(),
+        ids: vec![1660084, 1660085, 1660100],
+        request_id: None,
+    };
+    journal.append(deleted).unwrap();
+    let absent = Record::Absent {
+        project,
+        ids: vec![1660101],
+        request_id: None,
+    };
+    journal.append(absent).unwrap();
+    journal.commit().unwrap();
+
+    // The journal stays open (its lock held, as by a running apply): plan must not block.
+    let output = reqprune(dir.path(), &["plan", "cleanup.yaml", "--out", "plan.json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains(
+            "payments (526c…b3af): delete 99 work items in 1 batch, 1 protected, 4 already deleted"
+        ),
+        "{}",
+        stdout(&output)
+    );
+    let (plan, _) = read_saved_plan(&dir.path().join("plan.json")).unwrap();
+    let job = &plan.jobs[0];
+    assert_eq!(
+        job.state_lineage.as_deref(),
+        journal.view().lineage.as_deref()
+    );
+    assert!(job.state_lineage.is_some());
+    assert_eq!(job.state_sequence, journal.view().sequence);
+    assert!(job.state_sequence > 0);
+    assert_eq!(job.projects[0].already_done, 4);
+    assert!(!job.projects[0].delete.contains(1660100));
+    drop(journal);
+}

@@ -91,10 +91,14 @@ fn report(checked: &Checked) -> Error {
     }
 }
 
-/// What the state says of a job, read without the lock.
-fn state_view(_state_dir: &Path, _job_name: &str) -> Result<StateView, Error> {
-    // Until the state journal lands, every job starts from an empty state.
-    Ok(StateView::default())
+/// What the state says of a job, read without the lock (never blocks, writes nothing); what
+/// the read had to overlook (a torn last line of a running apply) is said on stderr.
+fn state_view(state_dir: &Path, job_name: &str) -> Result<StateView, Error> {
+    let view = crate::state::read_view(state_dir, job_name)?;
+    for warning in &view.warnings {
+        eprintln!("warning: state of job `{job_name}`: {warning}");
+    }
+    Ok(view)
 }
 
 /// Writes `path` through a temporary file in the same folder and a rename, so a reader never
