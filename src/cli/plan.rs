@@ -43,7 +43,7 @@ pub struct Args {
 pub fn run(args: Args) -> Outcome {
     let mut checked = check_paths(&args.paths.or_default());
     if checked.error_count() > 0 {
-        return Err(report(&checked));
+        return Err(refuse(&checked));
     }
     let mut plan = Plan::default();
     for job in &checked.jobs {
@@ -57,9 +57,9 @@ pub fn run(args: Args) -> Outcome {
         checked.push(diagnostic);
     }
     if checked.error_count() > 0 {
-        return Err(report(&checked));
+        return Err(refuse(&checked));
     }
-    report(&checked);
+    print_diagnostics(&checked);
     if let Some(out) = &args.out {
         write_atomically(out, |file| render::saved::write(&plan, file))?;
     }
@@ -80,12 +80,17 @@ pub fn run(args: Args) -> Outcome {
     })
 }
 
-/// Prints the diagnostics on stderr; the error to return when there were errors.
-fn report(checked: &Checked) -> Error {
+/// Prints the diagnostics (errors and warnings) on stderr; stdout is the plan's.
+fn print_diagnostics(checked: &Checked) {
     let mut stderr = std::io::stderr().lock();
     let color = stderr.is_terminal() && std::env::var_os("NO_COLOR").is_none();
     // Diagnostics that cannot be shown (stderr closed) must not hide the exit code.
     let _ = checked.render_human(&mut stderr, color);
+}
+
+/// Prints the diagnostics and gives the error that ends the run with exit 1.
+fn refuse(checked: &Checked) -> Error {
+    print_diagnostics(checked);
     Error::Invalid {
         errors: checked.error_count(),
     }
