@@ -391,3 +391,49 @@ fn ids_the_state_records_done_are_not_planned_again_even_while_an_apply_holds_th
     assert!(!job.projects[0].delete.contains(1660100));
     drop(journal);
 }
+
+#[test]
+fn plan_resolves_no_token_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("token-was-fetched");
+    let job = format!(
+        "version: 1
+name: sources
+region: cn-north-4
+tokens:
+  cmd: {{ command: [touch, {marker}] }}
+  mounted: {{ file: missing-token-file }}
+  unset: {{ env: REQPRUNE_TEST_UNSET_TOKEN }}
+  robot: {{ iam: {{ domain: acme, user_env: NO_USER, password_env: NO_PASSWORD, scope_project: cn-north-4 }} }}
+  signer: {{ aksk: {{ ak_env: NO_AK, sk_env: NO_SK }} }}
+projects:
+  - {{ id: {PAYMENTS}, token: cmd, delete: [1] }}
+  - {{ id: {SEARCH}, token: mounted, delete: [2] }}
+  - {{ id: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, token: unset, delete: [3] }}
+  - {{ id: bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb, token: robot, delete: [4] }}
+  - {{ id: cccccccccccccccccccccccccccccccc, token: signer, delete: [5] }}
+",
+        marker = marker.display()
+    );
+    std::fs::write(dir.path().join("sources.yaml"), job).unwrap();
+    let output = reqprune(dir.path(), &["plan", "sources.yaml", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(!marker.exists(), "plan ran the token command");
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let sources: Vec<&str> = value["jobs"][0]["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["token_source"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            "command touch",
+            "file missing-token-file",
+            "env REQPRUNE_TEST_UNSET_TOKEN",
+            "iam acme (user from NO_USER)",
+            "aksk (AK from NO_AK)"
+        ]
+    );
+}
