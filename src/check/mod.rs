@@ -25,6 +25,7 @@ mod secrets;
 mod semantic;
 mod sets;
 pub mod shape;
+mod suggest;
 
 pub use endpoint::{REGIONS, url_endpoint};
 pub use sets::MAX_RANGE_IDS;

@@ -187,7 +187,7 @@ fn check_token_name(name: &str, file: &JobFile, pointer: &str, findings: &mut Ve
         "unknown-token",
         format!("no token source is named `{name}`"),
     );
-    let d = d.hint(super::shape::name_hint(
+    let d = d.hint(super::suggest::name_hint(
         name,
         &names,
         "token sources",

@@ -220,7 +220,7 @@ fn unknown_set(name: &str, named: &BTreeMap<String, SetSpec>) -> Diagnostic {
     if !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()) {
         d.hint("an id in quotes is read as a set name; write ids without quotes")
     } else {
-        d.hint(super::shape::name_hint(
+        d.hint(super::suggest::name_hint(
             name,
             &names,
             "sets",
