@@ -47,6 +47,19 @@ pub fn read_text(path: &Path, max: u64, what: &str) -> Result<SourceFile, Diagno
         };
         Diagnostic::error(code, format!("cannot read {what} {}: {e}", path.display()))
     };
+    // Checked before opening: opening a FIFO would wait for a writer forever.
+    let metadata = std::fs::metadata(path).map_err(unreadable)?;
+    if !metadata.is_file() {
+        let kind = if metadata.is_dir() {
+            "a folder"
+        } else {
+            "not a regular file"
+        };
+        return Err(Diagnostic::error(
+            "file-unreadable",
+            format!("cannot read {what} {}: it is {kind}", path.display()),
+        ));
+    }
     let file = std::fs::File::open(path).map_err(unreadable)?;
     let len = file.metadata().map_err(unreadable)?.len();
     if len > max {
