@@ -73,7 +73,7 @@ pub fn check_job(source: &SourceFile, file: JobFile, skip: &BTreeSet<String>) ->
                 Diagnostic::error(
                     "duplicate-project",
                     format!(
-                        "project {} is listed twice (also as project {first})",
+                        "project {} is listed twice (first as `projects[{first}]`)",
                         spec.id
                     ),
                 )

@@ -60,7 +60,7 @@ impl<'a> SetResolver<'a> {
     }
 
     /// Adds the ids of each reference in `refs` (at `pointer`) to `into`. Unknown names are
-    /// findings; `None` when any reference could not be resolved.
+    /// findings; `false` when any reference could not be resolved.
     pub fn add_refs(&mut self, refs: &[SetRef], pointer: &str, into: &mut Vec<u64>) -> bool {
         let mut ok = true;
         for (n, set_ref) in refs.iter().enumerate() {
