@@ -130,8 +130,15 @@ pub fn join_pointer(pointer: &str, segment: &str) -> String {
 /// A duplicate-key diagnostic at the second occurrence, naming the line of the first, or
 /// `None` when marked-yaml cannot place it (a file with anchors, say).
 pub fn duplicate_key(source: &SourceFile) -> Option<Diagnostic> {
-    let options = LoaderOptions::default().error_on_duplicate_keys(true);
-    match marked_yaml::parse_yaml_with_options(0, source.text(), options) {
+    let parse = |text: &str| {
+        let options = LoaderOptions::default().error_on_duplicate_keys(true);
+        marked_yaml::parse_yaml_with_options(0, text, options)
+    };
+    let result = match parse(source.text()) {
+        Err(marked_yaml::LoadError::UnexpectedAnchor(_)) => parse(&without_anchors(source.text())),
+        other => other,
+    };
+    match result {
         Err(marked_yaml::LoadError::DuplicateKey(inner)) => {
             let first = inner.prev_key.span().start()?;
             let second = inner.key.span().start()?;
