@@ -2,6 +2,7 @@
 //! `*.yaml` and `*.yml`. The order is sorted (per folder, by path), so diagnostics and plans
 //! come out the same on every machine.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostic::Diagnostic;
@@ -14,7 +15,7 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
     for path in paths {
         if path.is_dir() {
             let mut found = Vec::new();
-            if let Err(e) = walk(path, &mut found) {
+            if let Err(e) = walk(path, &mut found, &mut HashSet::new()) {
                 problems.push(Diagnostic::error(
                     "file-unreadable",
                     format!("cannot read folder {}: {e}", path.display()),
@@ -40,16 +41,21 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
             );
         }
     }
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     files.retain(|f| seen.insert(f.canonicalize().unwrap_or_else(|_| f.clone())));
     (files, problems)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// Job files below `dir`. Folders already seen (through a symbolic link back up the tree)
+/// are skipped, so a link loop cannot make this run forever.
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, seen: &mut HashSet<PathBuf>) -> std::io::Result<()> {
+    if !seen.insert(dir.canonicalize()?) {
+        return Ok(());
+    }
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
-            walk(&path, out)?;
+            walk(&path, out, seen)?;
         } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
             out.push(path);
         }
@@ -82,5 +88,17 @@ mod tests {
         assert_eq!(names, vec!["a.yml", "b.yaml", "sub/c.yaml"]);
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].code, "path-not-found");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_loop_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("sub/job.yaml"), "x").unwrap();
+        std::os::unix::fs::symlink(dir.path(), dir.path().join("sub/up")).unwrap();
+        let (files, problems) = discover(&[dir.path().to_path_buf()]);
+        assert_eq!(files.len(), 1, "{files:?}");
+        assert!(problems.is_empty());
     }
 }

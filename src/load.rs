@@ -47,6 +47,19 @@ pub fn read_text(path: &Path, max: u64, what: &str) -> Result<SourceFile, Diagno
         };
         Diagnostic::error(code, format!("cannot read {what} {}: {e}", path.display()))
     };
+    // Checked before opening: opening a FIFO would wait for a writer forever.
+    let metadata = std::fs::metadata(path).map_err(unreadable)?;
+    if !metadata.is_file() {
+        let kind = if metadata.is_dir() {
+            "a folder"
+        } else {
+            "not a regular file"
+        };
+        return Err(Diagnostic::error(
+            "file-unreadable",
+            format!("cannot read {what} {}: it is {kind}", path.display()),
+        ));
+    }
     let file = std::fs::File::open(path).map_err(unreadable)?;
     let len = file.metadata().map_err(unreadable)?.len();
     if len > max {
@@ -156,25 +169,26 @@ const MAX_DEPTH: usize = 64;
 /// and comments. A rough scan, but a job file is never anywhere near the limit.
 fn too_deep(text: &str) -> Option<(usize, usize)> {
     let mut depth = 0usize;
+    // Bytes, not chars: every delimiter is ASCII, which UTF-8 never uses inside a character.
     for (n, line) in text.lines().enumerate() {
-        let mut quote: Option<char> = None;
-        let mut previous = ' ';
-        for (column, c) in line.chars().enumerate() {
-            match (quote, c) {
-                (Some(q), c) if c == q => quote = None,
+        let mut quote: Option<u8> = None;
+        let mut previous = b' ';
+        for (i, b) in line.bytes().enumerate() {
+            match (quote, b) {
+                (Some(q), b) if b == q => quote = None,
                 (Some(_), _) => {}
-                (None, '"' | '\'') => quote = Some(c),
-                (None, '#') if previous.is_whitespace() => break,
-                (None, '[' | '{') => {
+                (None, b'"' | b'\'') => quote = Some(b),
+                (None, b'#') if previous.is_ascii_whitespace() => break,
+                (None, b'[' | b'{') => {
                     depth += 1;
                     if depth > MAX_DEPTH {
-                        return Some((n + 1, column + 1));
+                        return Some((n + 1, line[..i].chars().count() + 1));
                     }
                 }
-                (None, ']' | '}') => depth = depth.saturating_sub(1),
+                (None, b']' | b'}') => depth = depth.saturating_sub(1),
                 _ => {}
             }
-            previous = c;
+            previous = b;
         }
     }
     None

@@ -18,10 +18,12 @@ pub struct PositionIndex {
 
 impl PositionIndex {
     pub fn build(text: &str) -> PositionIndex {
-        let options = LoaderOptions::default();
-        PositionIndex {
-            root: marked_yaml::parse_yaml_with_options(0, text, options).ok(),
-        }
+        let parse =
+            |text: &str| marked_yaml::parse_yaml_with_options(0, text, LoaderOptions::default());
+        // marked-yaml refuses anchors and aliases: without them (same length, so every
+        // position stays put) an alias is a plain scalar, located where it is written.
+        let root = parse(text).or_else(|_| parse(&without_anchors(text))).ok();
+        PositionIndex { root }
     }
 
     /// Line and column (1-based) of the node at `pointer`, or of its key when `key` is set
@@ -59,6 +61,46 @@ impl PositionIndex {
 
 /// Where a node starts. A block mapping's own span starts at its first `:`, so a mapping is
 /// shown at its first key instead.
+/// `text` with each anchor (`&name`) blanked and each alias (`*name`) turned into a plain
+/// scalar (`_name`), outside quotes and comments. Only used to find positions.
+fn without_anchors(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let mut quote: Option<char> = None;
+        let mut previous = ' ';
+        let mut blanking = false;
+        let mut comment = false;
+        for c in line.chars() {
+            let starts_node = previous.is_whitespace() || matches!(previous, '[' | '{' | ',');
+            let mut put = c;
+            if comment {
+            } else if let Some(q) = quote {
+                if c == q {
+                    quote = None;
+                }
+            } else if blanking && (c.is_whitespace() || matches!(c, ',' | ']' | '}')) {
+                blanking = false;
+            } else if blanking {
+                put = ' ';
+            } else {
+                match c {
+                    '"' | '\'' if starts_node => quote = Some(c),
+                    '#' if previous.is_whitespace() => comment = true,
+                    '&' if starts_node => {
+                        blanking = true;
+                        put = ' ';
+                    }
+                    '*' if starts_node => put = '_',
+                    _ => {}
+                }
+            }
+            out.push(put);
+            previous = c;
+        }
+    }
+    out
+}
+
 fn start_of(node: &Node) -> Option<(usize, usize)> {
     let first_key = node
         .as_mapping()
@@ -88,8 +130,15 @@ pub fn join_pointer(pointer: &str, segment: &str) -> String {
 /// A duplicate-key diagnostic at the second occurrence, naming the line of the first, or
 /// `None` when marked-yaml cannot place it (a file with anchors, say).
 pub fn duplicate_key(source: &SourceFile) -> Option<Diagnostic> {
-    let options = LoaderOptions::default().error_on_duplicate_keys(true);
-    match marked_yaml::parse_yaml_with_options(0, source.text(), options) {
+    let parse = |text: &str| {
+        let options = LoaderOptions::default().error_on_duplicate_keys(true);
+        marked_yaml::parse_yaml_with_options(0, text, options)
+    };
+    let result = match parse(source.text()) {
+        Err(marked_yaml::LoadError::UnexpectedAnchor(_)) => parse(&without_anchors(source.text())),
+        other => other,
+    };
+    match result {
         Err(marked_yaml::LoadError::DuplicateKey(inner)) => {
             let first = inner.prev_key.span().start()?;
             let second = inner.key.span().start()?;
@@ -137,6 +186,15 @@ mod tests {
         let index = PositionIndex::build(TEXT);
         assert_eq!(index.locate("/projects/0/nope", false), Some((3, 5)));
         assert_eq!(index.locate("/projects/7", false), Some((3, 3)));
+    }
+
+    #[test]
+    fn files_with_anchors_still_have_positions() {
+        let text = "sets:\n  d: &d { ids: [1] }\nprojects:\n  - delete: [*d, nope]  # *x &y\n";
+        let index = PositionIndex::build(text);
+        assert_eq!(index.locate("/projects/0/delete/1", false), Some((4, 18)));
+        assert_eq!(index.locate("/projects/0/delete/0", false), Some((4, 14)));
+        assert_eq!(index.locate("/sets/d/ids/0", false), Some((2, 17)));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! other part of it. They run even when the schema found errors elsewhere in the file, so a
 //! wrong version or region is not hidden behind an unrelated typo.
 
-use super::shape::did_you_mean;
+use super::suggest::did_you_mean;
 use crate::checked::Endpoint;
 use crate::diagnostic::{Diagnostic, Finding};
 

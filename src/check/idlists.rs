@@ -53,7 +53,10 @@ pub fn take_bad_ids(value: &mut Value, limit: usize) -> BadIds {
 
 fn clean_refs(refs: &mut [Value], pointer: &str, findings: &mut BadIds) {
     for (n, set) in refs.iter_mut().enumerate() {
-        clean_set(set, &format!("{pointer}/{n}"), findings);
+        // Most references are bare ids or names: only sets get a pointer built.
+        if set.get("ids").is_some() {
+            clean_set(set, &format!("{pointer}/{n}"), findings);
+        }
     }
 }
 

@@ -1,12 +1,14 @@
 //! The validation pipeline, from paths to checked jobs and diagnostics.
 //!
 //! [`check_paths`] runs every step on every file and collects all problems: `discover` the
-//! job files, `load` (read, parse YAML), `secrets` and `shape` (the JSON schema) on the raw
-//! value, then serde into a [`crate::job::JobFile`] and `semantic` checks into a
-//! [`crate::checked::Job`]; last, job names must be unique across the files. Findings name
-//! nodes by JSON pointer and are placed at a line and column only here, through a
-//! [`PositionIndex`] built only for files that have something to report. `plan` and `apply`
-//! call this too and add their own diagnostics with [`Checked::push`]. `render` prints them.
+//! job files, `load` (read, parse YAML), then on the raw value `secrets` (literal
+//! credentials), `idlists` (bad ids, cheaply) and `shape` (the JSON schema), then serde into
+//! a [`crate::job::JobFile`] and `semantic` checks (with `sets` and `endpoint`) into a
+//! [`crate::checked::Job`]. A file with shape errors is `prune`d so the semantic checks still
+//! run on the rest. Last, job names must be unique across the files. Findings name nodes by
+//! JSON pointer and are placed at a line and column only here, through a [`PositionIndex`]
+//! built only for files that have something to report. `plan` and `apply` call this too and
+//! add their own diagnostics with [`Checked::push`]; `render` prints them all.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -25,6 +27,7 @@ mod secrets;
 mod semantic;
 mod sets;
 pub mod shape;
+mod suggest;
 
 pub use endpoint::{REGIONS, url_endpoint};
 pub use sets::MAX_RANGE_IDS;

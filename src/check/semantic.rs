@@ -73,7 +73,7 @@ pub fn check_job(source: &SourceFile, file: JobFile, skip: &BTreeSet<String>) ->
                 Diagnostic::error(
                     "duplicate-project",
                     format!(
-                        "project {} is listed twice (also as project {first})",
+                        "project {} is listed twice (first as `projects[{first}]`)",
                         spec.id
                     ),
                 )
@@ -187,7 +187,7 @@ fn check_token_name(name: &str, file: &JobFile, pointer: &str, findings: &mut Ve
         "unknown-token",
         format!("no token source is named `{name}`"),
     );
-    let d = d.hint(super::shape::name_hint(
+    let d = d.hint(super::suggest::name_hint(
         name,
         &names,
         "token sources",

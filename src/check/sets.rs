@@ -60,18 +60,19 @@ impl<'a> SetResolver<'a> {
     }
 
     /// Adds the ids of each reference in `refs` (at `pointer`) to `into`. Unknown names are
-    /// findings; `None` when any reference could not be resolved.
+    /// findings; `false` when any reference could not be resolved.
     pub fn add_refs(&mut self, refs: &[SetRef], pointer: &str, into: &mut Vec<u64>) -> bool {
         let mut ok = true;
         for (n, set_ref) in refs.iter().enumerate() {
-            let at = format!("{pointer}/{n}");
+            // Built only when needed: a million bare ids must not cost a million strings.
+            let at = || format!("{pointer}/{n}");
             match set_ref {
                 SetRef::Id(id) => into.push(id.0),
                 SetRef::Name(name) => {
                     self.used.insert(name.clone());
                     if !self.named.contains_key(name) {
                         self.findings
-                            .push(Finding::new(&at, unknown_set(name, self.named)));
+                            .push(Finding::new(at(), unknown_set(name, self.named)));
                         ok = false;
                     } else if let Some(set) = self.named_set(name) {
                         into.extend_from_slice(set.as_slice());
@@ -79,11 +80,11 @@ impl<'a> SetResolver<'a> {
                         ok = false;
                     }
                 }
-                SetRef::Inline(spec) => match self.spec(spec, &at) {
+                SetRef::Inline(spec) => match self.spec(spec, &at()) {
                     Some(set) => {
                         if set.is_empty() {
                             self.findings.push(Finding::new(
-                                &at,
+                                at(),
                                 Diagnostic::warning("empty-set", "this set holds no ids"),
                             ));
                         }
@@ -220,7 +221,7 @@ fn unknown_set(name: &str, named: &BTreeMap<String, SetSpec>) -> Diagnostic {
     if !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit()) {
         d.hint("an id in quotes is read as a set name; write ids without quotes")
     } else {
-        d.hint(super::shape::name_hint(
+        d.hint(super::suggest::name_hint(
             name,
             &names,
             "sets",
