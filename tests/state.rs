@@ -8,5 +8,6 @@ mod state {
     pub mod journal;
     pub mod processes;
     pub mod replay;
+    pub mod status;
     pub mod support;
 }

@@ -22,6 +22,7 @@ pub mod lock;
 pub mod record;
 pub mod replay;
 pub mod snapshot;
+pub mod status;
 
 pub use journal::Journal;
 pub use record::{Record, Rejection, RunOutcome, RunSummary};
