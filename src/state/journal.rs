@@ -155,7 +155,9 @@ impl Journal {
         }
     }
 
-    /// What the state says now, including records appended but not yet committed.
+    /// What the state says now, including records appended but not yet committed. Built on
+    /// demand and dropped by every append (sorting every id: a few hundred milliseconds at a
+    /// million ids), so read it before and after a run, not once per batch.
     pub fn view(&self) -> &StateView {
         self.view
             .get_or_init(|| self.tracker.view(self.warnings.clone()))
