@@ -198,15 +198,13 @@ fn yaml_error(source: &SourceFile, error: &serde_yaml::Error) -> Diagnostic {
         column: l.column(),
     });
     if let Some((_, key)) = message.split_once(DUPLICATE_KEY) {
-        return crate::position::duplicate_key(source, key.trim_matches('`')).unwrap_or_else(
-            || {
-                Diagnostic::error(
-                    "duplicate-key",
-                    format!("key {key} appears twice in the same mapping"),
-                )
-                .at(location)
-            },
-        );
+        return crate::position::duplicate_key(source).unwrap_or_else(|| {
+            Diagnostic::error(
+                "duplicate-key",
+                format!("key {key} appears twice in the same mapping"),
+            )
+            .at(location)
+        });
     }
     if let Some(tab) = leading_tab(text, location.as_ref().map_or(0, |l| l.line)) {
         return Diagnostic::error("yaml-tab", "a tab character is used for indentation")

@@ -76,6 +76,7 @@ fn a_literal_secret_never_reaches_the_output() {
         ),
         ("aksk-secret-literal.yaml", "wJalrXUtnFEMI"),
         ("env-holds-a-token.yaml", "eyJhbGciOiJSUzI1NiJ9"),
+        ("command-with-token.yaml", "MIIZkAYJKoZIhvcNAQ"),
     ] {
         let output = both_formats(&dir, file);
         assert!(output.contains("secret-literal"), "{file}: {output}");

@@ -19,6 +19,7 @@ use crate::position::PositionIndex;
 
 mod endpoint;
 mod idlists;
+mod prune;
 mod render;
 mod secrets;
 mod semantic;
@@ -117,22 +118,7 @@ pub fn check_paths(paths: &[PathBuf]) -> Checked {
         check_file(path, &mut checked);
     }
     duplicate_names(&mut checked);
-    let order: HashMap<PathBuf, usize> = checked
-        .sources
-        .iter()
-        .enumerate()
-        .map(|(n, s)| (s.path.clone(), n))
-        .collect();
-    // In file order, then by position; a file's "and N more" comes last in it.
-    checked.diagnostics.sort_by_key(|d| match &d.location {
-        None => (0, false, 0, 0),
-        Some(l) => (
-            order.get(&l.file).map_or(0, |n| n + 1),
-            d.code == "more-problems",
-            l.line,
-            l.column,
-        ),
-    });
+    sort_diagnostics(&mut checked);
     checked
 }
 
@@ -149,7 +135,27 @@ pub fn check_bytes(path: &Path, bytes: Vec<u8>) -> Checked {
         Ok(source) => check_source(&source, &mut checked),
         Err(diagnostic) => checked.push(diagnostic),
     }
+    sort_diagnostics(&mut checked);
     checked
+}
+
+/// In file order, then by position; a file's "and N more" comes last in it.
+fn sort_diagnostics(checked: &mut Checked) {
+    let order: HashMap<PathBuf, usize> = checked
+        .sources
+        .iter()
+        .enumerate()
+        .map(|(n, s)| (s.path.clone(), n))
+        .collect();
+    checked.diagnostics.sort_by_key(|d| match &d.location {
+        None => (0, false, 0, 0),
+        Some(l) => (
+            order.get(&l.file).map_or(0, |n| n + 1),
+            d.code == "more-problems",
+            l.line,
+            l.column,
+        ),
+    });
 }
 
 fn check_file(path: &Path, checked: &mut Checked) {
@@ -176,35 +182,18 @@ fn check_source(source: &SourceFile, checked: &mut Checked) {
     let mut shape = shape::shape_findings(&value);
     shape.splice(0..0, bad_ids.findings);
     let shape_ok = shape.is_empty() && not_shown == 0;
-    // A secret reported once is enough: drop shape errors on, above or below it.
+    // A secret reported once is enough: drop the shape errors it causes.
     findings.extend(shape.into_iter().filter(|f| {
         !secret_pointers
             .iter()
-            .any(|s| s.starts_with(&f.pointer) || f.pointer.starts_with(s.as_str()))
+            .any(|s| caused_by_secret(&f.pointer, s))
     }));
-    if !shape_ok {
-        // A misspelt `region`/`endpoint` is already reported with a suggestion.
-        let misspelt_endpoint = findings.iter().any(|f| {
-            f.diagnostic.code == "unknown-key"
-                && f.diagnostic
-                    .hint
-                    .as_deref()
-                    .is_some_and(|h| h.contains("`region`") || h.contains("`endpoint`"))
-        });
-        findings.extend(
-            endpoint::standalone_findings(&value)
-                .into_iter()
-                .filter(|f| !(misspelt_endpoint && f.diagnostic.code == "missing-endpoint")),
-        );
-    } else {
+    if shape_ok {
         match serde_json::from_value::<crate::job::JobFile>(value) {
             Ok(file) => {
                 let result = semantic::check_job(source, file, &secret_pointers);
                 findings.extend(result.findings);
-                checked.diagnostics.extend(result.id_file_diagnostics);
-                for id_source in &result.id_sources {
-                    checked.add_source(id_source);
-                }
+                record_id_files(checked, &result.id_file_diagnostics, &result.id_sources);
                 if let Some(job) = result.job.filter(|_| secret_pointers.is_empty()) {
                     checked.jobs.push(job);
                 }
@@ -214,6 +203,14 @@ fn check_source(source: &SourceFile, checked: &mut Checked) {
                 Diagnostic::error("invalid-value", format!("the job cannot be read: {e}")),
             )),
         }
+    } else {
+        findings.extend(despite_shape_errors(
+            source,
+            &value,
+            &findings,
+            &secret_pointers,
+            checked,
+        ));
     }
     let hidden = findings.len().saturating_sub(MAX_FINDINGS_PER_FILE) + not_shown;
     findings.truncate(MAX_FINDINGS_PER_FILE);
@@ -232,6 +229,58 @@ fn check_source(source: &SourceFile, checked: &mut Checked) {
         let location = index.map(|i| checked.sources[i].locate(&finding.pointer, finding.at_key));
         checked.push(finding.diagnostic.at(location));
     }
+}
+
+/// The semantic findings of a job with shape errors: those of the job with its bad nodes
+/// pruned, when that reads as a job; else only the checks that need no other part of it.
+fn despite_shape_errors(
+    source: &SourceFile,
+    value: &serde_json::Value,
+    findings: &[Finding],
+    secret_pointers: &BTreeSet<String>,
+    checked: &mut Checked,
+) -> Vec<Finding> {
+    let pruned = prune::prune(value, findings);
+    if let Some(pruned) = pruned
+        && let Ok(file) = serde_json::from_value::<crate::job::JobFile>(pruned.value.clone())
+    {
+        let result = semantic::check_job(source, file, secret_pointers);
+        record_id_files(checked, &result.id_file_diagnostics, &result.id_sources);
+        return result
+            .findings
+            .into_iter()
+            .filter(|f| pruned.keeps(f))
+            .collect();
+    }
+    // A misspelt `region`/`endpoint` is already reported with a suggestion.
+    let misspelt_endpoint = findings.iter().any(|f| {
+        f.diagnostic.code == "unknown-key"
+            && f.diagnostic
+                .hint
+                .as_deref()
+                .is_some_and(|h| h.contains("`region`") || h.contains("`endpoint`"))
+    });
+    endpoint::standalone_findings(value)
+        .into_iter()
+        .filter(|f| !(misspelt_endpoint && f.diagnostic.code == "missing-endpoint"))
+        .collect()
+}
+
+fn record_id_files(checked: &mut Checked, diagnostics: &[Diagnostic], sources: &[SourceFile]) {
+    checked.diagnostics.extend_from_slice(diagnostics);
+    for source in sources {
+        checked.add_source(source);
+    }
+}
+
+/// Whether a shape error at `pointer` is a consequence of the literal secret at `secret`: on
+/// it, below it, or on the token source or set that holds it (`/tokens/ci` for
+/// `/tokens/ci/value`), but not on the job as a whole or a top-level key.
+fn caused_by_secret(pointer: &str, secret: &str) -> bool {
+    let below = |a: &str, b: &str| a.strip_prefix(b).is_some_and(|rest| rest.starts_with('/'));
+    pointer == secret
+        || below(pointer, secret)
+        || (below(secret, pointer) && pointer.matches('/').count() >= 2)
 }
 
 /// Job names key the state, so two files given together must not share one (whether or
@@ -258,5 +307,32 @@ fn duplicate_names(checked: &mut Checked) {
             .hint("job names key the state: give each job its own name"),
         );
         checked.jobs.retain(|j| j.file != file);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_hide_only_the_errors_they_cause() {
+        assert!(caused_by_secret("/tokens/ci/value", "/tokens/ci/value"));
+        assert!(caused_by_secret("/tokens/ci", "/tokens/ci/value"));
+        assert!(caused_by_secret(
+            "/tokens/ci/iam/password",
+            "/tokens/ci/iam"
+        ));
+        assert!(!caused_by_secret("", "/tokens/ci/value"));
+        assert!(!caused_by_secret("/tokens", "/tokens/ci/value"));
+        assert!(!caused_by_secret("/tokens/ci2", "/tokens/ci"));
+    }
+
+    #[test]
+    fn a_secret_does_not_hide_other_problems() {
+        let text = "version: 1\nname: x\nregion: cn-north-4\ntoken: ci\n\
+                    tokens:\n  ci: { value: abc }\n";
+        let checked = check_bytes(Path::new("job.yaml"), text.as_bytes().to_vec());
+        let codes: Vec<&str> = checked.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, vec!["missing-key", "secret-literal"]);
     }
 }

@@ -223,8 +223,8 @@ fn mask_from(line: &str, column: usize) -> String {
     out
 }
 
-/// The byte range of the token at a column (1-based, in characters) of `line`: up to the
-/// next space or YAML punctuation, at least one character.
+/// The byte range of the token at a column (1-based, in characters) of `line`: a quoted
+/// scalar whole, else up to the next space or YAML punctuation; at least one character.
 fn span(line: &str, column: usize) -> std::ops::Range<usize> {
     let begin: usize = line
         .chars()
@@ -232,11 +232,15 @@ fn span(line: &str, column: usize) -> std::ops::Range<usize> {
         .map(char::len_utf8)
         .sum();
     let rest = &line[begin..];
-    let len: usize = rest
-        .chars()
-        .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | ']' | '}' | ':' | '#'))
-        .map(char::len_utf8)
-        .sum();
+    let len: usize = match rest.chars().next() {
+        // A quoted scalar: up to its closing quote.
+        Some(quote @ ('"' | '\'')) => rest[1..].find(quote).map_or(rest.len(), |end| end + 2),
+        _ => rest
+            .chars()
+            .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | ']' | '}' | ':' | '#'))
+            .map(char::len_utf8)
+            .sum(),
+    };
     let len = if len == 0 {
         rest.chars().next().map_or(0, char::len_utf8)
     } else {

@@ -213,7 +213,19 @@ fn token_source(source: &TokenSource, pointer: &str, findings: &mut Vec<Finding>
         TokenSource::Env(name) => env_names.push(("env", name)),
         TokenSource::File(path) => not_empty("file", path),
         TokenSource::Command(argv) => {
-            not_empty("command/0", argv.first().map_or("", String::as_str))
+            not_empty("command/0", argv.first().map_or("", String::as_str));
+            for (n, arg) in argv.iter().enumerate().skip(1) {
+                if argument_holds_credential(arg) {
+                    findings.push(Finding::new(
+                        format!("{pointer}/command/{n}"),
+                        Diagnostic::error(
+                            "secret-literal",
+                            "this command argument looks like a credential written into the job file",
+                        )
+                        .hint("let the command find the secret itself (a vault, a keyring, a file), or use `env:`"),
+                    ));
+                }
+            }
         }
         TokenSource::Iam(iam) => {
             env_names.extend([
@@ -253,6 +265,23 @@ fn token_source(source: &TokenSource, pointer: &str, findings: &mut Vec<Finding>
     }
 }
 
+/// An argument that is a token or key itself: an `X-Auth-Token:` header with its value, or a
+/// long run of letters and digits of mixed case (JWTs, IAM tokens, secret keys). Paths,
+/// flags, names and the demo's `reqprune-demo-token` are none of these.
+fn argument_holds_credential(arg: &str) -> bool {
+    let lower = arg.to_ascii_lowercase();
+    if let Some((_, value)) = lower.split_once("x-auth-token:") {
+        return !value.trim().is_empty();
+    }
+    let alphanumeric = arg.chars().filter(char::is_ascii_alphanumeric).count();
+    arg.len() >= 40
+        && !arg.contains(char::is_whitespace)
+        && alphanumeric * 10 >= arg.len() * 9
+        && arg.contains(|c: char| c.is_ascii_digit())
+        && arg.contains(|c: char| c.is_ascii_uppercase())
+        && arg.contains(|c: char| c.is_ascii_lowercase())
+}
+
 /// What is wrong with the name of an environment variable, if anything.
 fn env_name_problem(key: &str, name: &str) -> Option<Diagnostic> {
     let valid = name
@@ -282,5 +311,43 @@ fn env_name_problem(key: &str, name: &str) -> Option<Diagnostic> {
                 "`{key}` must be the name of an environment variable (letters, digits and `_`)"
             ),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_arguments_holding_credentials_are_found() {
+        for arg in [
+            "X-Auth-Token: abc",
+            "eyJhbGciOiJSUzI1NiJ9eyJzdWIiOiJyZXFwcnVuZSJ9c2lnbmF0dXJl",
+            "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY1234",
+        ] {
+            assert!(argument_holds_credential(arg), "{arg}");
+        }
+        for arg in [
+            "reqprune-demo-token",
+            "-field=token",
+            "secret/codearts",
+            "/run/secrets/codearts/production/token-for-the-req-api",
+            "--header=X-Auth-Token:",
+        ] {
+            assert!(!argument_holds_credential(arg), "{arg}");
+        }
+    }
+
+    #[test]
+    fn environment_variable_names() {
+        assert!(env_name_problem("env", "CODEARTS_TOKEN").is_none());
+        assert!(env_name_problem("env", "_private2").is_none());
+        let code = |name| env_name_problem("env", name).map(|d| d.code);
+        assert_eq!(code("HW IAM USER"), Some("invalid-value"));
+        assert_eq!(code("2FA"), Some("invalid-value"));
+        assert_eq!(
+            code("eyJhbGciOiJSUzI1NiJ9.eyJzdWIi"),
+            Some("secret-literal")
+        );
     }
 }

@@ -86,8 +86,13 @@ fn convert(error: &ValidationError, out: &mut Vec<Finding>) {
             let expected = match kind {
                 TypeKind::Single(t) => article(&t.to_string()),
                 TypeKind::Multiple(ts) => {
-                    let names: Vec<String> =
-                        ts.into_iter().map(|t| article(&t.to_string())).collect();
+                    // An optional key may be null, but nobody means to write that.
+                    let names: Vec<String> = ts
+                        .into_iter()
+                        .map(|t| t.to_string())
+                        .filter(|t| t != "null")
+                        .map(|t| article(&t))
+                        .collect();
                     names.join(" or ")
                 }
             };
@@ -173,14 +178,14 @@ fn convert(error: &ValidationError, out: &mut Vec<Finding>) {
 }
 
 /// Whether an alternative of an `anyOf`/`oneOf` has the shape of the value at `pointer`:
-/// none of its errors says the value itself is of the wrong type or has the wrong keys.
+/// none of its errors says the value itself is of the wrong type or lacks the alternative's
+/// required key. Extra keys do not count against it: `{ file: x.csv, colum: id }` is a file
+/// set with a misspelt key, best reported as such.
 fn fits(branch: &[ValidationError], pointer: &str) -> bool {
     !branch.iter().any(|e| {
         e.instance_path().as_str() == pointer
             && match e.kind() {
-                Kind::Type { .. } | Kind::Required { .. } | Kind::AdditionalProperties { .. } => {
-                    true
-                }
+                Kind::Type { .. } | Kind::Required { .. } => true,
                 Kind::AnyOf { context } | Kind::OneOfNotValid { context } => {
                     !context.iter().any(|b| fits(b, pointer))
                 }
