@@ -219,3 +219,18 @@ fn status_refuses_invalid_job_files_and_damaged_state() {
     );
     assert!(output.stdout.is_empty());
 }
+
+#[test]
+fn status_help_documents_every_flag() {
+    let output = Command::new(BIN)
+        .args(["status", "--help"])
+        .env_remove("REQPRUNE_STATE_DIR")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let help = String::from_utf8(output.stdout).unwrap();
+    for flag in ["--state-dir", "--format", "[PATH]..."] {
+        assert!(help.contains(flag), "{flag} missing from:\n{help}");
+    }
+    insta::assert_snapshot!("status_help", help);
+}
