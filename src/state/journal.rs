@@ -16,8 +16,9 @@ use std::path::{Path, PathBuf};
 
 use super::lock::StateLock;
 use super::record::{FORMAT_VERSION, Header, Record, TOOL_VERSION, now};
-use super::replay::{LineReader, Tracker, replay_file};
+use super::replay::{LineReader, replay_file};
 use super::snapshot::{snapshot_lines, write_atomically, write_lines};
+use super::tracker::Tracker;
 use super::{StateError, StateView, journal_path, lock_path};
 
 /// Buffered bytes above which `append` writes them out (without syncing) to bound memory.
@@ -238,7 +239,7 @@ impl Journal {
         writer.buffer.clear();
         writer.written = bytes.len() as u64;
         writer.snapshot_len = writer.written;
-        writer.file = Some(open_append(&writer.path)?);
+        writer.reopen()?;
         // The statuses as a fresh replay of the new file gives them, so both always agree.
         let mut reader = LineReader::new(&writer.path, &writer.header.job);
         for line in bytes.split_inclusive(|&b| b == b'\n') {
@@ -280,8 +281,7 @@ impl Writer {
             self.buffer.clear();
             self.written = bytes.len() as u64;
             self.snapshot_len = 0;
-            self.file = Some(open_append(&self.path)?);
-            return Ok(());
+            return self.reopen();
         }
         self.write_out()?;
         let file = self.file.as_ref().expect("checked above");
@@ -311,11 +311,19 @@ impl Writer {
         self.buffer.clear();
         Ok(())
     }
-}
 
-fn open_append(path: &Path) -> Result<File, StateError> {
-    OpenOptions::new()
-        .append(true)
-        .open(path)
-        .map_err(|e| StateError::io("opening", path, e))
+    /// Opens the file just renamed into place for appending. Failing that, the handle held
+    /// (if any) points at the replaced file, where appends would be lost: refuse them all.
+    fn reopen(&mut self) -> Result<(), StateError> {
+        match OpenOptions::new().append(true).open(&self.path) {
+            Ok(file) => {
+                self.file = Some(file);
+                Ok(())
+            }
+            Err(e) => {
+                self.poisoned = true;
+                Err(StateError::io("opening", &self.path, e))
+            }
+        }
+    }
 }

@@ -12,7 +12,7 @@ use std::path::Path;
 use super::record::{
     FailedSnapshot, Header, Internal, ProjectSnapshot, Ranges, RejectedSnapshot, Rejection,
 };
-use super::replay::Tracker;
+use super::tracker::Tracker;
 use super::{ProjectView, StateError};
 use crate::idset::IdSet;
 
