@@ -7,7 +7,8 @@
 //! - replay: `read_view` of that journal (target, issue 6: under 1 second), and
 //!   `Journal::open` (lock + replay) of it; then the same after `compact()`;
 //! - write throughput: batches journaled per second with a commit (`fdatasync`) after every
-//!   batch, and with group commits of 16 batches, as a concurrent executor would do;
+//!   batch, with group commits of 16 batches (as a concurrent executor would do), and with a
+//!   single commit at the end (the cost of appending alone);
 //! - the disabled journal (`Journal::disabled()`), the baseline of the apply benchmark.
 //!
 //! Each replay is run `RUNS` times and the median is shown. `JOURNAL_BENCH_BATCHES` changes
@@ -80,6 +81,15 @@ fn main() {
         "compact: {} -> {compacted} bytes; replay after compaction: {}",
         ms(compact),
         ms(replay_compacted)
+    );
+
+    // One commit at the very end: what appending costs apart from syncing.
+    let unsynced = dir.path().join("unsynced");
+    let (elapsed, _) = write_run(&unsynced, batches, u64::MAX);
+    println!(
+        "write, one commit at the end:   {:>8.0} batches/s ({:.1} µs of append per batch)",
+        batches as f64 / elapsed.as_secs_f64(),
+        elapsed.as_secs_f64() * 1e6 / batches as f64
     );
 
     // Every batch committed on its own: the worst case, one fdatasync per batch.
