@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use super::lock::StateLock;
 use super::record::{FORMAT_VERSION, Header, Record, TOOL_VERSION, now};
 use super::replay::{LineReader, replay_file};
-use super::snapshot::{snapshot_lines, write_atomically, write_lines};
+use super::snapshot::{remove_leftovers, snapshot_lines, write_atomically, write_lines};
 use super::tracker::Tracker;
 use super::{StateError, StateView, journal_path, lock_path};
 
@@ -62,6 +62,7 @@ impl Journal {
         std::fs::create_dir_all(state_dir)
             .map_err(|e| StateError::io("creating the state folder", state_dir, e))?;
         let lock = StateLock::acquire(&lock_path(state_dir, job_name)?)?;
+        remove_leftovers(&path);
         let Some(replayed) = replay_file(&path, job_name)? else {
             let header = Header {
                 format_version: FORMAT_VERSION,
