@@ -1,12 +1,15 @@
 //! The state journal, end to end through its public interface: replay of hand-written
 //! journals (`replay`), the writer and compaction (`journal`), crashes (`crash`: a real
 //! journal cut at every byte, and real processes killed while writing) and the lock between
-//! two real processes (`processes`).
+//! two real processes (`processes`), a model-based property test (`model`) and `reqprune
+//! status` run on journals left by each kind of run (`status`).
 
 mod state {
     pub mod crash;
     pub mod journal;
+    pub mod model;
     pub mod processes;
     pub mod replay;
+    pub mod status;
     pub mod support;
 }

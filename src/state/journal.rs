@@ -16,8 +16,9 @@ use std::path::{Path, PathBuf};
 
 use super::lock::StateLock;
 use super::record::{FORMAT_VERSION, Header, Record, TOOL_VERSION, now};
-use super::replay::{LineReader, Tracker, replay_file};
-use super::snapshot::{snapshot_lines, write_atomically, write_lines};
+use super::replay::{LineReader, replay_file};
+use super::snapshot::{remove_leftovers, snapshot_lines, write_atomically, write_lines};
+use super::tracker::Tracker;
 use super::{StateError, StateView, journal_path, lock_path};
 
 /// Buffered bytes above which `append` writes them out (without syncing) to bound memory.
@@ -61,6 +62,7 @@ impl Journal {
         std::fs::create_dir_all(state_dir)
             .map_err(|e| StateError::io("creating the state folder", state_dir, e))?;
         let lock = StateLock::acquire(&lock_path(state_dir, job_name)?)?;
+        remove_leftovers(&path);
         let Some(replayed) = replay_file(&path, job_name)? else {
             let header = Header {
                 format_version: FORMAT_VERSION,
@@ -155,7 +157,9 @@ impl Journal {
         }
     }
 
-    /// What the state says now, including records appended but not yet committed.
+    /// What the state says now, including records appended but not yet committed. Built on
+    /// demand and dropped by every append (sorting every id: a few hundred milliseconds at a
+    /// million ids), so read it before and after a run, not once per batch.
     pub fn view(&self) -> &StateView {
         self.view
             .get_or_init(|| self.tracker.view(self.warnings.clone()))
@@ -236,7 +240,7 @@ impl Journal {
         writer.buffer.clear();
         writer.written = bytes.len() as u64;
         writer.snapshot_len = writer.written;
-        writer.file = Some(open_append(&writer.path)?);
+        writer.reopen()?;
         // The statuses as a fresh replay of the new file gives them, so both always agree.
         let mut reader = LineReader::new(&writer.path, &writer.header.job);
         for line in bytes.split_inclusive(|&b| b == b'\n') {
@@ -278,8 +282,7 @@ impl Writer {
             self.buffer.clear();
             self.written = bytes.len() as u64;
             self.snapshot_len = 0;
-            self.file = Some(open_append(&self.path)?);
-            return Ok(());
+            return self.reopen();
         }
         self.write_out()?;
         let file = self.file.as_ref().expect("checked above");
@@ -309,11 +312,19 @@ impl Writer {
         self.buffer.clear();
         Ok(())
     }
-}
 
-fn open_append(path: &Path) -> Result<File, StateError> {
-    OpenOptions::new()
-        .append(true)
-        .open(path)
-        .map_err(|e| StateError::io("opening", path, e))
+    /// Opens the file just renamed into place for appending. Failing that, the handle held
+    /// (if any) points at the replaced file, where appends would be lost: refuse them all.
+    fn reopen(&mut self) -> Result<(), StateError> {
+        match OpenOptions::new().append(true).open(&self.path) {
+            Ok(file) => {
+                self.file = Some(file);
+                Ok(())
+            }
+            Err(e) => {
+                self.poisoned = true;
+                Err(StateError::io("opening", &self.path, e))
+            }
+        }
+    }
 }

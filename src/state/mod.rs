@@ -9,8 +9,9 @@
 //! Files, in the state folder (`--state-dir`, default `.reqprune/`), per job name:
 //! `NAME.journal.jsonl` (the journal: JSON Lines, a header, then one event per line) and
 //! `NAME.lock` (the lock file; it names the pid and start time of the run holding it).
-//! The parts: [`record`] (the lines), [`replay`] (lines to statuses), [`journal`] (the
-//! writer), [`snapshot`] (compaction) and [`lock`].
+//! The parts: [`record`] (the lines), [`replay`] (reading them back), [`tracker`] (what they
+//! add up to), [`status`] (what `status` reports), [`journal`] (the writer), [`snapshot`]
+//! (compaction) and [`lock`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -22,6 +23,8 @@ pub mod lock;
 pub mod record;
 pub mod replay;
 pub mod snapshot;
+pub mod status;
+pub mod tracker;
 
 pub use journal::Journal;
 pub use record::{Record, Rejection, RunOutcome, RunSummary};

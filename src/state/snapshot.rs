@@ -12,7 +12,7 @@ use std::path::Path;
 use super::record::{
     FailedSnapshot, Header, Internal, ProjectSnapshot, Ranges, RejectedSnapshot, Rejection,
 };
-use super::replay::Tracker;
+use super::tracker::Tracker;
 use super::{ProjectView, StateError};
 use crate::idset::IdSet;
 
@@ -124,7 +124,8 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StateErr
     let dir = path.parent().unwrap_or(Path::new("."));
     let io = |action| move |e| StateError::io(action, path, e);
     let mut temp = tempfile::Builder::new()
-        .prefix(".journal-")
+        .prefix(&temp_prefix(path))
+        .rand_bytes(TEMP_RANDOM)
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(io("creating a temporary file beside"))?;
@@ -133,6 +134,36 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StateErr
     temp.persist(path)
         .map_err(|e| StateError::io("replacing", path, e.error))?;
     sync_dir(dir).map_err(io("syncing the folder of"))
+}
+
+/// Random characters in a temporary file's name.
+const TEMP_RANDOM: usize = 6;
+
+/// `.NAME.journal.jsonl.`: temporary files of one journal, told apart from every other's.
+fn temp_prefix(path: &Path) -> String {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    format!(".{name}.")
+}
+
+/// Removes what a process killed while replacing `path` left behind: its temporary files
+/// (`.NAME.journal.jsonl.XXXXXX.tmp`). Only the lock holder calls this, so none is in use;
+/// the exact length keeps other jobs' files (whose names may extend this one's) out of it.
+pub(crate) fn remove_leftovers(path: &Path) {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let prefix = temp_prefix(path);
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(&prefix)
+            && name.ends_with(".tmp")
+            && name.len() == prefix.len() + TEMP_RANDOM + ".tmp".len()
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 #[cfg(unix)]

@@ -309,3 +309,37 @@ fn a_second_writer_in_the_same_process_is_locked_out() {
     drop(first);
     Journal::open(dir.path(), JOB).expect("released when the writer is dropped");
 }
+
+#[test]
+fn open_removes_what_a_killed_compaction_left_behind() {
+    let dir = TempDir::new().unwrap();
+    let leftover = dir.path().join(format!(".{JOB}.journal.jsonl.a1B2c3.tmp"));
+    let other_job = dir
+        .path()
+        .join(format!(".{JOB}.journal.jsonl.x.journal.jsonl.a1B2c3.tmp"));
+    let unrelated = dir.path().join("notes.tmp");
+    for path in [&leftover, &other_job, &unrelated] {
+        std::fs::write(path, "half a snapshot").unwrap();
+    }
+    let mut journal = Journal::open(dir.path(), JOB).unwrap();
+    assert!(!leftover.exists());
+    assert!(
+        other_job.exists() && unrelated.exists(),
+        "only this journal's own"
+    );
+    journal
+        .append(Record::run_started(None, "sha256:a"))
+        .unwrap();
+    journal.commit().unwrap();
+    journal.compact().unwrap();
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert_eq!(
+        names.len(),
+        2,
+        "compaction leaves no temporary file: {names:?}"
+    );
+}
