@@ -8,6 +8,8 @@
 
 #[path = "auth/leak.rs"]
 mod leak;
+#[path = "auth/no_resolution.rs"]
+mod no_resolution;
 #[path = "auth/signing.rs"]
 mod signing;
 #[path = "auth/sources.rs"]
