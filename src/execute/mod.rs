@@ -111,6 +111,9 @@ pub async fn execute<S: Service, R: Recorder>(
                 };
                 let settled = bisect::settle(&lane, &ids).await;
                 let project_id = &shared.projects[project];
+                for s in &settled {
+                    tracing::debug!(project = %project_id, outcome = ?s, "batch settled");
+                }
                 if shared
                     .journal
                     .settled(project_id, settled.clone())

@@ -11,7 +11,7 @@ use super::bisect::{Existence, Rejection, Sent, Target};
 use super::ratelimit::RateLimiter;
 use super::recorder::JournalHandle;
 use super::report::Counters;
-use super::retry::{Class, PM_NO_PROJECT, RetryPolicy, classify};
+use super::retry::{Class, PM_NO_PROJECT, RetryPolicy};
 use super::service::{Answer, Service};
 use super::signal::Stop;
 
@@ -71,7 +71,7 @@ impl<S: Service> Shared<S> {
                 Some(ids) => self.service.delete(project, ids).await,
                 None => self.service.get(project, id).await,
             };
-            let mut class = answer.observed().map_or(Class::Auth, classify);
+            let mut class = answer.class();
             if ids.is_none() && not_found(&answer) {
                 // For a GET, "no such item" is the answer, not a failure.
                 class = Class::Poison;

@@ -132,16 +132,6 @@ impl RetryPolicy {
     }
 }
 
-/// Parse a `Retry-After` header: delay-seconds or an HTTP date.
-pub fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,19 +234,5 @@ mod tests {
         assert!(policy.allows(0, 50));
         assert!(!policy.allows(0, 51));
         assert_eq!(RetryPolicy::new(0).max_attempts, 1);
-    }
-
-    #[test]
-    fn retry_after_header_forms() {
-        let now = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
-        assert_eq!(parse_retry_after(" 5 ", now), Some(Duration::from_secs(5)));
-        let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
-        assert_eq!(
-            parse_retry_after(&later, now),
-            Some(Duration::from_secs(30))
-        );
-        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(30));
-        assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
-        assert_eq!(parse_retry_after("soon", now), None);
     }
 }

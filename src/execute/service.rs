@@ -8,7 +8,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use super::retry::{Observed, TransportKind};
+use super::retry::{Class, Observed, TransportKind, classify};
 
 /// What one request got back.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +29,8 @@ pub enum Answer {
     /// The request could not be made at all because of the project's credentials (a token
     /// source failed, or was refused again after a refresh): stop the project.
     Credentials(String),
+    /// The request could not be made (a bad endpoint, an invalid request): retrying cannot help.
+    Invalid(String),
 }
 
 impl Answer {
@@ -54,17 +56,18 @@ impl Answer {
         }
     }
 
-    /// What the classifier reads; `None` for credential failures (always `Class::Auth`).
-    pub fn observed(&self) -> Option<Observed<'_>> {
+    /// What this answer means for the request, by the classifier's table.
+    pub fn class(&self) -> Class {
         match self {
             Answer::Http {
                 status, error_code, ..
-            } => Some(Observed::Status {
+            } => classify(Observed::Status {
                 status: *status,
                 error_code: error_code.as_deref(),
             }),
-            Answer::Transport { kind, .. } => Some(Observed::Transport(*kind)),
-            Answer::Credentials(_) => None,
+            Answer::Transport { kind, .. } => classify(Observed::Transport(*kind)),
+            Answer::Credentials(_) => Class::Auth,
+            Answer::Invalid(_) => Class::Fatal,
         }
     }
 
@@ -89,6 +92,7 @@ impl Answer {
             }
             Answer::Transport { kind, message } => format!("{kind:?} error: {message}"),
             Answer::Credentials(why) => format!("credentials refused: {why}"),
+            Answer::Invalid(why) => why.clone(),
         }
     }
 }
