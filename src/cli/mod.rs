@@ -82,7 +82,19 @@ impl PathsArg {
 
 /// Parse the command line, run the command, map the outcome to an exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // clap exits 2 on a usage error, but 2 means "deletions pending" to `plan
+    // --detailed-exitcode` scripts: usage errors exit 1, --help and --version 0.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() {
+                Exit::Error.into()
+            } else {
+                Exit::Success.into()
+            };
+        }
+    };
     let outcome = match cli.command {
         Command::Validate(args) => validate::run(args),
         Command::Plan(args) => plan::run(args),

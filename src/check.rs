@@ -1,1 +1,0 @@
-//! check: not built yet.
