@@ -16,6 +16,7 @@ use std::time::Duration;
 use crate::idset::IdSet;
 
 pub mod bisect;
+pub mod client;
 pub mod progress;
 pub mod ratelimit;
 pub mod recorder;

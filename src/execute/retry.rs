@@ -29,23 +29,10 @@ pub enum Class {
     Fatal,
 }
 
-/// How a request failed below HTTP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum TransportKind {
-    /// Could not connect (refused, unreachable, DNS).
-    Connect,
-    /// No complete answer in time.
-    Timeout,
-    /// The connection was closed or reset before an answer came.
-    Reset,
-    /// Any other failure to send or to read the answer.
-    Other,
-}
+pub use crate::api::TransportKind;
 
 /// What came back from one request, as far as classification cares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Observed<'a> {
     Status {
         status: u16,

@@ -57,9 +57,7 @@ pub fn from_paths(
     if checked.error_count() > 0 {
         return Err(diagnostics(&checked));
     }
-    if !checked.diagnostics.is_empty() {
-        eprint!("{}", checked.render_human());
-    }
+    print_diagnostics(&checked);
     let jobs = plan
         .jobs
         .into_iter()
@@ -95,7 +93,7 @@ pub fn from_saved(
     let files: Vec<PathBuf> = plan.jobs.iter().map(|j| j.file.clone()).collect();
     let checked = check_paths(&files);
     if checked.error_count() > 0 {
-        eprint!("{}", checked.render_human());
+        print_diagnostics(&checked);
         return Err(stale("its job files no longer validate".into()));
     }
     for job in &plan.jobs {
@@ -184,10 +182,20 @@ fn moved_on(plan: &JobPlan, view: &StateView, plan_id: &str) -> Option<String> {
 
 /// The diagnostics printed; the error to return.
 fn diagnostics(checked: &Checked) -> Error {
-    eprint!("{}", checked.render_human());
+    print_diagnostics(checked);
     Error::Invalid {
         errors: checked.error_count(),
     }
+}
+
+/// Diagnostics on stderr, as `validate` shows them (in colour on a terminal).
+fn print_diagnostics(checked: &Checked) {
+    use std::io::IsTerminal;
+    if checked.diagnostics.is_empty() {
+        return;
+    }
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let _ = checked.render_human(&mut std::io::stderr().lock(), color);
 }
 
 fn warn_state(view: &StateView, job: &str) {
