@@ -48,10 +48,13 @@ pub enum Existence {
     Unknown(String),
 }
 
-/// The service as bisection sees it.
+/// The service as bisection sees it, and where its conclusions go.
 pub trait Target {
     fn delete(&self, ids: &[u64]) -> impl Future<Output = Sent> + Send;
     fn exists(&self, id: u64) -> impl Future<Output = Existence> + Send;
+    /// The final word on some ids, given as soon as it is known (the executor journals it
+    /// then, so a run killed halfway through a bisection keeps what it learnt).
+    fn settled(&self, settled: Settled) -> impl Future<Output = ()> + Send;
 }
 
 /// The final word on some ids of a batch.
@@ -79,16 +82,15 @@ pub enum Settled {
 }
 
 /// Batches at most this large whose two halves are both refused are checked id by id.
-const DENSE: usize = 16;
+const DENSE: usize = 32;
 
-/// Delete `ids` (one batch), bisecting on rejection; every id ends in exactly one [`Settled`].
-pub async fn settle<T: Target + Sync>(target: &T, ids: &[u64]) -> Vec<Settled> {
-    let mut out = Vec::new();
+/// Delete `ids` (one batch), bisecting on rejection; every id ends in exactly one
+/// [`Settled`], given to [`Target::settled`].
+pub async fn settle<T: Target + Sync>(target: &T, ids: &[u64]) {
     match target.delete(ids).await {
-        Sent::Poison(rejection) => isolate(target, ids, rejection, true, &mut out).await,
-        other => out.push(simple(ids, other)),
+        Sent::Poison(rejection) => isolate(target, ids, rejection, true).await,
+        other => target.settled(simple(ids, other)).await,
     }
-    out
 }
 
 /// The outcome of a request that was not refused.
@@ -115,11 +117,10 @@ fn isolate<'a, T: Target + Sync>(
     ids: &'a [u64],
     rejection: Rejection,
     may_probe: bool,
-    out: &'a mut Vec<Settled>,
 ) -> Boxed<'a> {
     Box::pin(async move {
         if let [id] = ids {
-            out.push(match target.exists(*id).await {
+            let settled = match target.exists(*id).await {
                 Existence::Gone => Settled::Absent { ids: vec![*id] },
                 Existence::Present => Settled::Rejected { id: *id, rejection },
                 Existence::Unknown(why) => Settled::Failed {
@@ -129,7 +130,8 @@ fn isolate<'a, T: Target + Sync>(
                         rejection.error_code
                     ),
                 },
-            });
+            };
+            target.settled(settled).await;
             return;
         }
         let (left, right) = ids.split_at(ids.len().div_ceil(2));
@@ -137,13 +139,13 @@ fn isolate<'a, T: Target + Sync>(
         let right_sent = target.delete(right).await;
         match (left_sent, right_sent) {
             (Sent::Poison(_), Sent::Poison(_)) if may_probe && ids.len() <= DENSE => {
-                probe(target, ids, rejection, out).await;
+                probe(target, ids, rejection).await;
             }
             (left_sent, right_sent) => {
                 for (half, sent) in [(left, left_sent), (right, right_sent)] {
                     match sent {
-                        Sent::Poison(r) => isolate(target, half, r, may_probe, out).await,
-                        other => out.push(simple(half, other)),
+                        Sent::Poison(r) => isolate(target, half, r, may_probe).await,
+                        other => target.settled(simple(half, other)).await,
                     }
                 }
             }
@@ -153,36 +155,36 @@ fn isolate<'a, T: Target + Sync>(
 
 /// Check each id with a GET; delete the ones still there as one batch (bisecting that, without
 /// probing again, if it is refused too).
-async fn probe<T: Target + Sync>(
-    target: &T,
-    ids: &[u64],
-    rejection: Rejection,
-    out: &mut Vec<Settled>,
-) {
+async fn probe<T: Target + Sync>(target: &T, ids: &[u64], rejection: Rejection) {
     let mut gone = Vec::new();
     let mut present = Vec::new();
     for &id in ids {
         match target.exists(id).await {
             Existence::Gone => gone.push(id),
             Existence::Present => present.push(id),
-            Existence::Unknown(why) => out.push(Settled::Failed {
-                ids: vec![id],
-                reason: format!(
+            Existence::Unknown(why) => {
+                let reason = format!(
                     "rejected with {} and could not check whether it exists: {why}",
                     rejection.error_code
-                ),
-            }),
+                );
+                target
+                    .settled(Settled::Failed {
+                        ids: vec![id],
+                        reason,
+                    })
+                    .await
+            }
         }
     }
     if !gone.is_empty() {
-        out.push(Settled::Absent { ids: gone });
+        target.settled(Settled::Absent { ids: gone }).await;
     }
     if present.is_empty() {
         return;
     }
     match target.delete(&present).await {
-        Sent::Poison(r) => isolate(target, &present, r, false, out).await,
-        other => out.push(simple(&present, other)),
+        Sent::Poison(r) => isolate(target, &present, r, false).await,
+        other => target.settled(simple(&present, other)).await,
     }
 }
 
@@ -198,6 +200,7 @@ mod tests {
         locked: BTreeSet<u64>,
         deletes: Mutex<usize>,
         gets: Mutex<usize>,
+        settled: Mutex<Vec<Settled>>,
     }
 
     impl Fake {
@@ -207,10 +210,15 @@ mod tests {
                 locked: locked.iter().copied().collect(),
                 deletes: Mutex::new(0),
                 gets: Mutex::new(0),
+                settled: Mutex::new(Vec::new()),
             }
         }
         fn counts(&self) -> (usize, usize) {
             (*self.deletes.lock().unwrap(), *self.gets.lock().unwrap())
+        }
+        async fn settle(&self, ids: &[u64]) -> Vec<Settled> {
+            settle(self, ids).await;
+            std::mem::take(&mut *self.settled.lock().unwrap())
         }
     }
 
@@ -238,6 +246,9 @@ mod tests {
             } else {
                 Existence::Gone
             }
+        }
+        async fn settled(&self, settled: Settled) {
+            self.settled.lock().unwrap().push(settled);
         }
     }
 
@@ -271,7 +282,7 @@ mod tests {
     async fn a_clean_batch_is_one_request() {
         let fake = Fake::new(1..=100, &[]);
         let ids: Vec<u64> = (1..=100).collect();
-        let settled = settle(&fake, &ids).await;
+        let settled = fake.settle(&ids).await;
         assert_eq!(tally(&settled).0, ids);
         assert_eq!(fake.counts(), (1, 0));
     }
@@ -280,7 +291,7 @@ mod tests {
     async fn one_missing_id_is_isolated_in_few_requests() {
         let fake = Fake::new((1..=100).filter(|&id| id != 37), &[]);
         let ids: Vec<u64> = (1..=100).collect();
-        let (deleted, absent, rejected) = tally(&settle(&fake, &ids).await);
+        let (deleted, absent, rejected) = tally(&fake.settle(&ids).await);
         assert_eq!(absent, vec![37]);
         assert!(rejected.is_empty());
         assert_eq!(deleted.len(), 99);
@@ -293,7 +304,7 @@ mod tests {
     async fn a_locked_id_is_rejected_with_its_code_and_the_rest_deleted() {
         let fake = Fake::new(1..=100, &[5, 90]);
         let ids: Vec<u64> = (1..=100).collect();
-        let settled = settle(&fake, &ids).await;
+        let settled = fake.settle(&ids).await;
         let (deleted, absent, rejected) = tally(&settled);
         assert_eq!(rejected, vec![5, 90]);
         assert!(absent.is_empty());
@@ -312,12 +323,12 @@ mod tests {
     async fn a_batch_already_gone_costs_about_one_get_per_id() {
         let fake = Fake::new(std::iter::empty(), &[]);
         let ids: Vec<u64> = (1..=100).collect();
-        let (deleted, absent, _) = tally(&settle(&fake, &ids).await);
+        let (deleted, absent, _) = tally(&fake.settle(&ids).await);
         assert!(deleted.is_empty());
         assert_eq!(absent, ids);
         let (deletes, gets) = fake.counts();
         assert_eq!(gets, 100);
-        assert!(deletes <= 31, "{deletes} deletes");
+        assert!(deletes <= 15, "{deletes} deletes");
     }
 
     #[tokio::test]
@@ -325,14 +336,14 @@ mod tests {
         let missing: BTreeSet<u64> = (1..=100).filter(|id| id % 7 == 0).collect();
         let fake = Fake::new((1..=100).filter(|id| !missing.contains(id)), &[3, 4, 50]);
         let ids: Vec<u64> = (1..=100).collect();
-        let (deleted, absent, rejected) = tally(&settle(&fake, &ids).await);
+        let (deleted, absent, rejected) = tally(&fake.settle(&ids).await);
         assert_eq!(absent, missing.iter().copied().collect::<Vec<_>>());
         assert_eq!(rejected, vec![3, 4, 50]);
         assert_eq!(deleted.len() + absent.len() + rejected.len(), 100);
     }
 
     /// A target that fails or stops: ids end failed or pending, never lost.
-    struct Broken(Sent);
+    struct Broken(Sent, Mutex<Vec<Settled>>);
     impl Target for Broken {
         async fn delete(&self, _: &[u64]) -> Sent {
             self.0.clone()
@@ -340,15 +351,24 @@ mod tests {
         async fn exists(&self, _: u64) -> Existence {
             Existence::Unknown("down".into())
         }
+        async fn settled(&self, settled: Settled) {
+            self.1.lock().unwrap().push(settled);
+        }
+    }
+
+    async fn broken(sent: Sent, ids: &[u64]) -> Vec<Settled> {
+        let target = Broken(sent, Mutex::new(Vec::new()));
+        settle(&target, ids).await;
+        target.1.into_inner().unwrap()
     }
 
     #[tokio::test]
     async fn failures_and_stops_keep_every_id() {
         let ids = [1, 2, 3];
-        let failed = settle(
-            &Broken(Sent::Failed {
+        let failed = broken(
+            Sent::Failed {
                 reason: "500".into(),
-            }),
+            },
             &ids,
         )
         .await;
@@ -359,9 +379,9 @@ mod tests {
                 reason: "500".into()
             }]
         );
-        let stopped = settle(&Broken(Sent::Stopped), &ids).await;
+        let stopped = broken(Sent::Stopped, &ids).await;
         assert_eq!(stopped, vec![Settled::Pending { ids: ids.to_vec() }]);
-        let poisoned = settle(&Broken(Sent::Poison(rejection("PM.1", "no"))), &[9]).await;
+        let poisoned = broken(Sent::Poison(rejection("PM.1", "no")), &[9]).await;
         assert!(matches!(&poisoned[..], [Settled::Failed { ids, .. }] if ids == &[9]));
     }
 }

@@ -81,7 +81,6 @@ pub async fn execute<S: Service, R: Recorder>(
         .iter()
         .map(|w| ProjectTally::new(&w.project_id, w.label.as_deref(), w.ids.len() as u64))
         .collect();
-    let tallies = Arc::new(Mutex::new(tallies));
     let queue = Arc::new(Mutex::new(interleave(&work)));
     let shared = Arc::new(Shared {
         service,
@@ -92,12 +91,13 @@ pub async fn execute<S: Service, R: Recorder>(
         counters: counters.clone(),
         stop: stop.clone(),
         journal: journal.clone(),
+        tallies: Mutex::new(tallies),
     });
     drop(journal);
 
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..settings.concurrency.max(1) {
-        let (shared, queue, tallies) = (shared.clone(), queue.clone(), tallies.clone());
+        let (shared, queue) = (shared.clone(), queue.clone());
         workers.spawn(async move {
             loop {
                 if shared.stop.is_stopped() {
@@ -110,27 +110,7 @@ pub async fn execute<S: Service, R: Recorder>(
                     shared: &shared,
                     project,
                 };
-                let settled = bisect::settle(&lane, &ids).await;
-                let project_id = &shared.projects[project];
-                for s in &settled {
-                    tracing::debug!(project = %project_id, outcome = ?s, "batch settled");
-                }
-                if shared
-                    .journal
-                    .settled(project_id, settled.clone())
-                    .await
-                    .is_err()
-                {
-                    // Not durable, so not counted: the ids stay in flight for the next run,
-                    // and the writer's error ends this one.
-                    shared.stop.trigger(StopReason::Journal);
-                    return;
-                }
-                let mut tallies = tallies.lock().expect("poisoned");
-                for s in &settled {
-                    shared.counters.count(s);
-                    tallies[project].record(s);
-                }
+                bisect::settle(&lane, &ids).await;
             }
         });
     }
@@ -149,11 +129,11 @@ pub async fn execute<S: Service, R: Recorder>(
 
     let stopped_projects: Vec<Option<String>> =
         (0..work.len()).map(|p| shared.stopped_reason(p)).collect();
+    let mut tallies = std::mem::take(&mut *shared.tallies.lock().expect("poisoned"));
     drop(shared);
     let (recorder, journal_error) = tokio::task::spawn_blocking(move || writer.finish())
         .await
         .expect("the journal thread panicked");
-    let mut tallies = std::mem::take(&mut *tallies.lock().expect("poisoned"));
     for (tally, why) in tallies.iter_mut().zip(stopped_projects) {
         tally.stopped = why;
     }

@@ -206,8 +206,9 @@ mod tests {
             let (mut credit, mut sent_credit, mut ok, mut measured) = (0.0, 0.0, 0.0, 0.0);
             let warmup = 1000; // 10 s
             for step in 0..7000 {
-                // The service: a token bucket of `allowed`/s with one second of burst.
-                credit = f64::min(credit + allowed * tick, allowed);
+                // The service: a token bucket of `allowed`/s with 100 ms of burst, as the
+                // sandbox's.
+                credit = f64::min(credit + allowed * tick, (allowed / 10.0).max(1.0));
                 sent_credit += rate.rate() * tick;
                 while sent_credit >= 1.0 {
                     sent_credit -= 1.0;
