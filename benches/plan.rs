@@ -52,9 +52,10 @@ fn main() {
     let (sort_time, sort_rss) = summarise(&sort_runs);
     let ratio = plan_time.as_secs_f64() / sort_time.as_secs_f64();
 
+    let planned = PROJECTS as u64 * (IDS / id_files.len() as u64);
     println!(
-        "plan benchmark: {PROJECTS} projects, {} ids from {files} id files, {RUNS} runs each",
-        IDS
+        "plan benchmark: {PROJECTS} projects, {IDS} distinct ids in {} id files, {planned} planned deletions, {RUNS} runs each",
+        id_files.len()
     );
     println!(
         "  reqprune plan --format json --out: median {:>7.1} ms, peak RSS {:>6.1} MB, saved plan {:.1} MB",

@@ -59,8 +59,9 @@ pub enum ApiError {
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
-    /// The base URL without a trailing `/`; paths are appended to it.
+    /// The base URL; API paths are appended to `prefix`, its path without a trailing `/`.
     base: Arc<Url>,
+    prefix: Arc<str>,
     auth: Arc<Authenticator>,
 }
 
@@ -78,11 +79,12 @@ impl Client {
                 "the endpoint must not have a query or fragment".into(),
             ));
         }
-        let path = base.path().trim_end_matches('/').to_string();
-        base.set_path(&path);
+        let prefix = base.path().trim_end_matches('/').into();
+        base.set_path("");
         Ok(Client {
             http,
             base: Arc::new(base),
+            prefix,
             auth,
         })
     }
@@ -118,7 +120,7 @@ impl Client {
         path: &str,
         body: Option<Vec<u8>>,
     ) -> Result<Reply, ApiError> {
-        let url = self.url(path)?;
+        let url = self.url(path);
         let mut refreshed = false;
         loop {
             let lease = self.auth.acquire().await?;
@@ -194,11 +196,10 @@ impl Client {
         Ok(reply)
     }
 
-    fn url(&self, path: &str) -> Result<Url, ApiError> {
+    fn url(&self, path: &str) -> Url {
         let mut url = (*self.base).clone();
-        let full = format!("{}{path}", self.base.path());
-        url.set_path(&full);
-        Ok(url)
+        url.set_path(&format!("{}{path}", self.prefix));
+        url
     }
 }
 
@@ -210,5 +211,40 @@ fn checked_project(project_id: &str) -> Result<&str, ApiError> {
         Err(ApiError::InvalidRequest(format!(
             "project id `{project_id}` must be letters and digits only"
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::AuthContext;
+    use crate::job::TokenSource;
+
+    fn client(base: &str) -> Client {
+        let auth = Authenticator::new(
+            &TokenSource::Env("UNUSED".into()),
+            std::path::Path::new("."),
+            AuthContext::new(base),
+        );
+        Client::new(base, Arc::new(auth), ClientOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn paths_join_the_base_url_with_exactly_one_slash() {
+        let url = client("http://127.0.0.1:8080").url("/v4/projects/p/issues");
+        assert_eq!(url.as_str(), "http://127.0.0.1:8080/v4/projects/p/issues");
+        let url = client("https://gateway.example.com/prefix/").url("/v4/projects");
+        assert_eq!(
+            url.as_str(),
+            "https://gateway.example.com/prefix/v4/projects"
+        );
+    }
+
+    #[test]
+    fn project_ids_cannot_change_the_path() {
+        assert!(checked_project("526cefde62004de2b62b5e8dd2c2b3af").is_ok());
+        for bad in ["", "../admin", "a/b", "a?b", "a%2F"] {
+            assert!(checked_project(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -186,6 +186,19 @@ pub const CODES: &[(&str, &str)] = &[
         "secret-literal",
         "a secret value written in a job file instead of a reference",
     ),
+    // Plans.
+    (
+        "max-deletions-exceeded",
+        "a job would delete more than its blast-radius cap",
+    ),
+    (
+        "max-deletions-flag-ignored",
+        "`--max-deletions` above a job's cap (the flag can only lower it)",
+    ),
+    (
+        "all-ids-protected",
+        "a project whose every id is protected: nothing to delete",
+    ),
 ];
 
 /// A diagnostic about a node of a job file, named by JSON pointer; `check` places it at the

@@ -66,12 +66,25 @@ pub fn read_text(path: &Path, max: u64, what: &str) -> Result<SourceFile, Diagno
     file.take(max + 1)
         .read_to_end(&mut bytes)
         .map_err(unreadable)?;
+    text_from_bytes(path, bytes, max, what)
+}
+
+/// Bytes as read from `path`, checked to be at most `max` long and UTF-8.
+pub fn text_from_bytes(
+    path: &Path,
+    bytes: Vec<u8>,
+    max: u64,
+    what: &str,
+) -> Result<SourceFile, Diagnostic> {
     if bytes.len() as u64 > max {
         return Err(Diagnostic::error(
             "file-too-large",
-            format!("{what} grew past the size limit while being read"),
+            format!(
+                "{what} is over {} MiB, the most reqprune reads",
+                max / (1024 * 1024)
+            ),
         )
-        .at(at_start()));
+        .at(Some(Location::start(path))));
     }
     if let Err(e) = std::str::from_utf8(&bytes) {
         let (line, column) = line_column(&bytes[..e.valid_up_to()]);
@@ -140,7 +153,7 @@ fn yaml_error(source: &SourceFile, error: &serde_yaml::Error) -> Diagnostic {
         line: l.line(),
         column: l.column(),
     });
-    if let Some(key) = message.strip_prefix(DUPLICATE_KEY) {
+    if let Some((_, key)) = message.split_once(DUPLICATE_KEY) {
         return crate::position::duplicate_key(source, key.trim_matches('`')).unwrap_or_else(
             || {
                 Diagnostic::error(

@@ -10,10 +10,13 @@
 use std::path::{Path, PathBuf};
 
 use crate::checked::{Endpoint, Job};
-use crate::diagnostic::{Diagnostic, Location, Severity};
+use crate::diagnostic::{Diagnostic, Location};
 use crate::idset::IdSet;
 use crate::job::{Limits, TokenSource};
 use crate::state::StateView;
+
+mod verify;
+pub use verify::verify_saved_job;
 
 /// The plans of every job given together.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -147,116 +150,83 @@ pub fn check_caps_located(
     let mut out = Vec::new();
     for job in &plan.jobs {
         let job_cap = job.limits.max_deletions;
+        // Point at the cap when the job file sets one, else at the job's name.
+        let pointer = if job_cap == crate::job::defaults::max_deletions() {
+            "/name"
+        } else {
+            "/limits/max_deletions"
+        };
         let (cap, source) = match max_deletions_flag {
             Some(flag) if flag < job_cap => (flag, format!("--max-deletions {}", count(flag))),
-            Some(flag) => {
-                if flag > job_cap {
-                    out.push(diagnostic(
+            Some(flag) if flag > job_cap => {
+                out.push(
+                    Diagnostic::warning(
                         "max-deletions-flag-ignored",
-                        Severity::Warning,
                         format!(
                             "--max-deletions {} is above job `{}`'s cap of {}; the lower cap applies",
                             count(flag),
                             job.name,
                             count(job_cap)
                         ),
-                        Some("the flag can only lower the cap; raise `limits.max_deletions` in the job file".into()),
-                    ));
-                }
+                    )
+                    .hint("the flag can only lower the cap; raise `limits.max_deletions` in the job file")
+                    .at(locate(&job.file, pointer)),
+                );
                 (job_cap, "limits.max_deletions".to_string())
             }
-            None => (job_cap, "limits.max_deletions".to_string()),
+            _ => (job_cap, "limits.max_deletions".to_string()),
         };
         let total = job.to_delete();
         if total > cap {
-            // Point at the cap when the job file sets one, else at the job's name.
-            let pointer = if job_cap == crate::job::defaults::max_deletions() {
-                "/name"
-            } else {
-                "/limits/max_deletions"
-            };
-            let at = locate(&job.file, pointer);
-            out.push(located(at, diagnostic(
-                "max-deletions-exceeded",
-                Severity::Error,
-                format!(
-                    "job `{}` would delete {} work items, {} more than its cap of {} ({source})",
-                    job.name,
-                    count(total),
-                    count(total - cap),
-                    count(cap)
-                ),
-                Some(format!(
+            out.push(
+                Diagnostic::error(
+                    "max-deletions-exceeded",
+                    format!(
+                        "job `{}` would delete {} work items, {} more than its cap of {} ({source})",
+                        job.name,
+                        count(total),
+                        count(total - cap),
+                        count(cap)
+                    ),
+                )
+                .hint(format!(
                     "check the sets; if {} deletions are intended, raise `limits.max_deletions` in {}",
                     count(total),
                     job.file.display()
-                )),
-            )));
+                ))
+                .at(locate(&job.file, pointer)),
+            );
         }
     }
     out
 }
 
-/// Warnings about a plan that is valid but probably not what was meant: a project whose sets
-/// resolve to no id at all, and one whose every id is protected (it gets no batch).
+/// Warnings about a plan that is valid but probably not what was meant: a project whose every
+/// id is protected (it gets no batch). Sets that resolve to no id are `check`'s `empty-set`.
 pub fn plan_warnings(plan: &Plan, locate: Locate<'_>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for job in &plan.jobs {
         for (index, project) in job.projects.iter().enumerate() {
-            let at = || locate(&job.file, &format!("/projects/{index}/delete"));
-            let named = project.delete.len() + project.protected.len() + project.already_done;
-            if named == 0 {
-                out.push(located(
-                    at(),
-                    diagnostic(
-                        "empty-delete-sets",
-                        Severity::Warning,
+            if project.delete.is_empty()
+                && project.already_done == 0
+                && !project.protected.is_empty()
+            {
+                out.push(
+                    Diagnostic::warning(
+                        "all-ids-protected",
                         format!(
-                            "job `{}`, project {}: the delete sets resolve to zero ids",
-                            job.name,
-                            project.display_name()
+                            "every one of the {} ids of project {} is protected: it has nothing to delete",
+                            count(project.protected.len() as u64),
+                            project.display_name(),
                         ),
-                        Some("check the id files and ranges this project's `delete` names".into()),
-                    ),
-                ));
-            } else if project.delete.is_empty() && project.already_done == 0 {
-                out.push(located(at(), diagnostic(
-                    "all-ids-protected",
-                    Severity::Warning,
-                    format!(
-                        "job `{}`, project {}: every one of its {} ids is protected; nothing to delete",
-                        job.name,
-                        project.display_name(),
-                        count(project.protected.len() as u64)
-                    ),
-                    Some("check `protect`, or remove the project from the job".into()),
-                )));
+                    )
+                    .hint("check `protect`, or remove the project from the job")
+                    .at(locate(&job.file, &format!("/projects/{index}/protect"))),
+                );
             }
         }
     }
     out
-}
-
-fn located(location: Option<Location>, diagnostic: Diagnostic) -> Diagnostic {
-    Diagnostic {
-        location,
-        ..diagnostic
-    }
-}
-
-fn diagnostic(
-    code: &'static str,
-    severity: Severity,
-    message: String,
-    hint: Option<String>,
-) -> Diagnostic {
-    Diagnostic {
-        code,
-        severity,
-        message,
-        hint,
-        location: None,
-    }
 }
 
 /// `1234567` → `1,234,567`: counts as people read them.

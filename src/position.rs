@@ -106,7 +106,7 @@ pub fn duplicate_key(source: &SourceFile, key: &str) -> Option<Diagnostic> {
                     line: second.line(),
                     column: second.column(),
                 }))
-                .hint("remove one of them; YAML keeps only one value per key"),
+                .hint("merge the two, or remove one: a key may appear only once in a mapping"),
             )
         }
         _ => {

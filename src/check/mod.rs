@@ -121,13 +121,32 @@ pub fn check_paths(paths: &[PathBuf]) -> Checked {
     checked
 }
 
-fn check_file(path: &Path, checked: &mut Checked) {
-    let source = match load::read_text(path, load::MAX_JOB_FILE_BYTES, "job file") {
-        Ok(source) => source,
-        Err(diagnostic) => return checked.push(diagnostic),
+/// Checks one job file given as bytes, as if read from `path` (id files are still read from
+/// disk, relative to it). For the fuzz target and tests of the whole pipeline.
+pub fn check_bytes(path: &Path, bytes: Vec<u8>) -> Checked {
+    let mut checked = Checked {
+        jobs: Vec::new(),
+        diagnostics: Vec::new(),
+        sources: Vec::new(),
     };
-    checked.add_source(&source);
-    let value = match load::parse_yaml(&source) {
+    match load::text_from_bytes(path, bytes, load::MAX_JOB_FILE_BYTES, "job file") {
+        Ok(source) => check_source(&source, &mut checked),
+        Err(diagnostic) => checked.push(diagnostic),
+    }
+    checked
+}
+
+fn check_file(path: &Path, checked: &mut Checked) {
+    match load::read_text(path, load::MAX_JOB_FILE_BYTES, "job file") {
+        Ok(source) => check_source(&source, checked),
+        Err(diagnostic) => checked.push(diagnostic),
+    }
+}
+
+fn check_source(source: &SourceFile, checked: &mut Checked) {
+    let path = &source.path;
+    checked.add_source(source);
+    let value = match load::parse_yaml(source) {
         Ok(value) => value,
         Err(diagnostic) => return checked.push(diagnostic),
     };
@@ -141,10 +160,24 @@ fn check_file(path: &Path, checked: &mut Checked) {
             .iter()
             .any(|s| s.starts_with(&f.pointer) || f.pointer.starts_with(s.as_str()))
     }));
-    if shape_ok {
+    if !shape_ok {
+        // A misspelt `region`/`endpoint` is already reported with a suggestion.
+        let misspelt_endpoint = findings.iter().any(|f| {
+            f.diagnostic.code == "unknown-key"
+                && f.diagnostic
+                    .hint
+                    .as_deref()
+                    .is_some_and(|h| h.contains("`region`") || h.contains("`endpoint`"))
+        });
+        findings.extend(
+            semantic::standalone_findings(&value)
+                .into_iter()
+                .filter(|f| !(misspelt_endpoint && f.diagnostic.code == "missing-endpoint")),
+        );
+    } else {
         match serde_json::from_value::<crate::job::JobFile>(value) {
             Ok(file) => {
-                let result = semantic::check_job(&source, file, &secret_pointers);
+                let result = semantic::check_job(source, file, &secret_pointers);
                 findings.extend(result.findings);
                 checked.diagnostics.extend(result.id_file_diagnostics);
                 for id_source in &result.id_sources {
@@ -160,7 +193,7 @@ fn check_file(path: &Path, checked: &mut Checked) {
             )),
         }
     }
-    let index = checked.sources.iter().position(|s| s.path == path);
+    let index = checked.sources.iter().position(|s| s.path == *path);
     for finding in findings {
         let location = index.map(|i| checked.sources[i].locate(&finding.pointer, finding.at_key));
         checked.push(finding.diagnostic.at(location));

@@ -119,20 +119,46 @@ impl Checked {
         let mut out = String::with_capacity(source.text.len());
         for (n, line) in source.text.split_inclusive('\n').enumerate() {
             match lines.iter().find(|(l, _)| *l == n + 1) {
-                Some((_, column)) => {
-                    for (i, c) in line.chars().enumerate() {
-                        out.push(if i + 1 >= *column && !c.is_whitespace() {
-                            '*'
-                        } else {
-                            c
-                        });
-                    }
-                }
+                Some((_, column)) => out.push_str(&mask_from(line, *column)),
                 None => out.push_str(line),
             }
         }
         out
     }
+}
+
+/// `line` with the scalar starting at `column` (1-based, in characters) replaced by `*`s:
+/// up to its closing quote when quoted, else up to `,`, `]`, `}`, ` #` or the line's end.
+fn mask_from(line: &str, column: usize) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut quote = None;
+    let mut done = false;
+    for (i, c) in line.chars().enumerate() {
+        let inside = i + 1 >= column && !done;
+        if !inside {
+            out.push(c);
+            continue;
+        }
+        if i + 1 == column && (c == '"' || c == '\'') {
+            quote = Some(c);
+            out.push(c);
+            continue;
+        }
+        let end = match quote {
+            Some(q) => c == q,
+            None => {
+                matches!(c, ',' | ']' | '}' | '\n' | '\r')
+                    || (c == '#' && line[..].chars().nth(i.wrapping_sub(1)) == Some(' '))
+            }
+        };
+        if end {
+            done = true;
+            out.push(c);
+        } else {
+            out.push(if c.is_whitespace() { c } else { '*' });
+        }
+    }
+    out
 }
 
 /// The byte range of the token at a 1-based line and column (in characters): up to the next

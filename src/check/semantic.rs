@@ -44,20 +44,12 @@ pub fn check_job(source: &SourceFile, file: JobFile, skip: &BTreeSet<String>) ->
     let base_dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
     let mut findings = Vec::new();
 
-    if file.version != 1 {
-        findings.push(Finding::new(
-            "/version",
-            Diagnostic::error(
-                "unsupported-version",
-                format!(
-                    "version {} is not supported: this reqprune reads version 1",
-                    file.version
-                ),
-            )
-            .hint("write `version: 1`"),
-        ));
-    }
-    let endpoint = endpoint(&file, &mut findings);
+    version(u64::from(file.version), &mut findings);
+    let endpoint = endpoint(
+        file.endpoint.as_deref(),
+        file.region.as_deref(),
+        &mut findings,
+    );
 
     // Token references: the job's default and each project's.
     let mut tokens_used = BTreeSet::new();
@@ -233,13 +225,14 @@ fn token_source(source: &TokenSource, pointer: &str, findings: &mut Vec<Finding>
         TokenSource::Iam(iam) => {
             empty("iam/user_env", &iam.user_env);
             empty("iam/password_env", &iam.password_env);
-            if iam.scope_project.is_some() && iam.scope_domain.is_some() {
+            if iam.scope_project.is_some() == iam.scope_domain.is_some() {
                 findings.push(Finding::new(
                     format!("{pointer}/iam"),
                     Diagnostic::error(
                         "invalid-value",
-                        "give `scope_project` or `scope_domain`, not both",
-                    ),
+                        "an IAM token source needs exactly one of `scope_project` and `scope_domain`",
+                    )
+                    .hint("`scope_project: cn-north-4` for a token scoped to the region's project"),
                 ));
             }
             if let Some(url) = &iam.endpoint
@@ -255,9 +248,46 @@ fn token_source(source: &TokenSource, pointer: &str, findings: &mut Vec<Finding>
     }
 }
 
+/// The checks that need no other part of the job, run even when the schema found errors
+/// elsewhere (so a wrong version or region is not hidden behind a typo).
+pub fn standalone_findings(value: &serde_json::Value) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    if let Some(v) = value.get("version").and_then(serde_json::Value::as_u64) {
+        version(v, &mut findings);
+    }
+    let text = |key: &str| match value.get(key) {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(s)) => Ok(Some(s.as_str())),
+        Some(_) => Err(()),
+    };
+    if let (Ok(endpoint_value), Ok(region)) = (text("endpoint"), text("region"))
+        && value.is_object()
+    {
+        endpoint(endpoint_value, region, &mut findings);
+    }
+    findings
+}
+
+fn version(version: u64, findings: &mut Vec<Finding>) {
+    if version != 1 {
+        findings.push(Finding::new(
+            "/version",
+            Diagnostic::error(
+                "unsupported-version",
+                format!("version {version} is not supported: this reqprune reads version 1"),
+            )
+            .hint("write `version: 1`"),
+        ));
+    }
+}
+
 /// The job's endpoint from `endpoint` or `region`, exactly one of them.
-fn endpoint(file: &JobFile, findings: &mut Vec<Finding>) -> Option<Endpoint> {
-    match (&file.endpoint, &file.region) {
+fn endpoint(
+    endpoint: Option<&str>,
+    region: Option<&str>,
+    findings: &mut Vec<Finding>,
+) -> Option<Endpoint> {
+    match (endpoint, region) {
         (Some(_), Some(_)) => {
             findings.push(Finding::at_key(
                 "/region",
@@ -274,7 +304,7 @@ fn endpoint(file: &JobFile, findings: &mut Vec<Finding>) -> Option<Endpoint> {
             ));
             None
         }
-        (None, Some(region)) if REGIONS.contains(&region.as_str()) => Some(Endpoint::Url(format!(
+        (None, Some(region)) if REGIONS.contains(&region) => Some(Endpoint::Url(format!(
             "https://projectman-ext.{region}.myhuaweicloud.com"
         ))),
         (None, Some(region)) => {
@@ -290,7 +320,7 @@ fn endpoint(file: &JobFile, findings: &mut Vec<Finding>) -> Option<Endpoint> {
             findings.push(Finding::new("/region", d));
             None
         }
-        (Some(url), None) if url == "sandbox" => Some(Endpoint::Sandbox),
+        (Some("sandbox"), None) => Some(Endpoint::Sandbox),
         (Some(url), None) => match url_endpoint(url) {
             Ok(url) => Some(Endpoint::Url(url)),
             Err(d) => {

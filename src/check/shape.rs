@@ -26,6 +26,23 @@ pub fn shape_findings(value: &Value) -> Vec<Finding> {
     for error in validator.iter_errors(value) {
         convert(&error, &mut out);
     }
+    // `projets` misspelt is also `projects` missing: the suggestion says both.
+    let suggested: Vec<(String, String)> = out
+        .iter()
+        .filter(|f| f.diagnostic.code == "unknown-key")
+        .filter_map(|f| {
+            let hint = f.diagnostic.hint.as_deref()?;
+            let key = hint.strip_prefix("did you mean `")?.strip_suffix("`?")?;
+            let parent = f.pointer.rsplit_once('/').map_or("", |(p, _)| p);
+            Some((parent.to_string(), key.to_string()))
+        })
+        .collect();
+    out.retain(|f| {
+        f.diagnostic.code != "missing-key"
+            || !suggested.iter().any(|(parent, key)| {
+                *parent == f.pointer && f.diagnostic.message.contains(&format!("`{key}`"))
+            })
+    });
     out
 }
 
@@ -79,7 +96,11 @@ fn convert(error: &ValidationError, out: &mut Vec<Finding>) {
                 "wrong-type",
                 format!("{at} must be {expected}, not {found}"),
             );
-            if expected.contains("integer") && error.instance().is_string() {
+            let numeric = error
+                .instance()
+                .as_str()
+                .is_some_and(|s| s.trim().parse::<f64>().is_ok());
+            if expected.contains("integer") && numeric {
                 d = d.hint("write ids and numbers without quotes");
             }
             if expected.contains("array") && !error.instance().is_array() {

@@ -1,12 +1,125 @@
-//! `reqprune plan`: not built yet.
+//! `reqprune plan`: validate, plan every job against its state, check the caps, show the plan.
+//!
+//! The edge around the pure planner: it reads the job files (through `check`) and each job's
+//! state (without taking the lock, so it never blocks), prints diagnostics on stderr and the
+//! plan on stdout, and writes nothing but `--out`, atomically. It needs no secret and no
+//! network: token sources are shown as references. `--detailed-exitcode` follows Terraform:
+//! 0 nothing to delete, 2 deletions pending, 1 any error.
 
-use super::Outcome;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
+use super::{Outcome, PathsArg, StateDirArg};
+use crate::check::{Checked, check_paths};
+use crate::exit::{Error, Exit};
+use crate::plan::{Plan, check_caps_located, plan_job, plan_warnings};
+use crate::render::{self, Format};
+use crate::state::StateView;
+
+/// Show exactly which work items would be deleted, without deleting anything.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(flatten)]
+    pub paths: PathsArg,
+    #[command(flatten)]
+    pub state: StateDirArg,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Also save the plan here (JSON), for `reqprune apply --plan FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Exit 0 when nothing is to be deleted, 2 when deletions are pending, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// List the ids (as compact ranges) in the text format.
+    #[arg(long)]
+    pub show_ids: bool,
+    /// Lower every job's blast-radius cap to N for this run (only the job file can raise it).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_deletions: Option<u64>,
+}
 
-pub fn run(_args: Args) -> Outcome {
-    Err(crate::exit::Error::Refused(
-        "`plan` is not implemented yet".into(),
-    ))
+pub fn run(args: Args) -> Outcome {
+    let mut checked = check_paths(&args.paths.or_default());
+    if checked.error_count() > 0 {
+        return Err(report(&checked));
+    }
+    let mut plan = Plan::default();
+    for job in &checked.jobs {
+        let state = state_view(&args.state.state_dir, &job.name)?;
+        plan.jobs.push(plan_job(job, &state));
+    }
+    let locate = |file: &Path, pointer: &str| checked.location_of(file, pointer);
+    let mut found = check_caps_located(&plan, args.max_deletions, &locate);
+    found.extend(plan_warnings(&plan, &locate));
+    for diagnostic in found {
+        checked.push(diagnostic);
+    }
+    if checked.error_count() > 0 {
+        return Err(report(&checked));
+    }
+    report(&checked);
+    if let Some(out) = &args.out {
+        write_atomically(out, |file| render::saved::write(&plan, file))?;
+    }
+    let mut stdout = BufWriter::new(std::io::stdout().lock());
+    render::write(&plan, args.format, args.show_ids, &mut stdout)
+        .and_then(|()| stdout.flush())
+        .map_err(|e| Error::io("writing the plan to stdout", e))?;
+    if let Some(out) = &args.out {
+        eprintln!(
+            "Saved the plan to {}; apply it with `reqprune apply --plan {0}`.",
+            out.display()
+        );
+    }
+    Ok(if args.detailed_exitcode && !plan.is_empty() {
+        Exit::Pending
+    } else {
+        Exit::Success
+    })
+}
+
+/// Prints the diagnostics on stderr; the error to return when there were errors.
+fn report(checked: &Checked) -> Error {
+    let mut stderr = std::io::stderr().lock();
+    let color = stderr.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    // Diagnostics that cannot be shown (stderr closed) must not hide the exit code.
+    let _ = checked.render_human(&mut stderr, color);
+    Error::Invalid {
+        errors: checked.error_count(),
+    }
+}
+
+/// What the state says of a job, read without the lock.
+fn state_view(_state_dir: &Path, _job_name: &str) -> Result<StateView, Error> {
+    // Until the state journal lands, every job starts from an empty state.
+    Ok(StateView::default())
+}
+
+/// Writes `path` through a temporary file in the same folder and a rename, so a reader never
+/// sees half a plan and an interrupted write leaves any previous plan intact.
+fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    let context = || format!("writing the plan to {}", path.display());
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let file = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(context(), e))?;
+    let mut buffered = BufWriter::new(file);
+    write(&mut buffered)
+        .and_then(|()| buffered.flush())
+        .map_err(|e| Error::io(context(), e))?;
+    let file = buffered
+        .into_inner()
+        .map_err(|e| Error::io(context(), e.into_error()))?;
+    file.as_file()
+        .sync_all()
+        .map_err(|e| Error::io(context(), e))?;
+    file.persist(path)
+        .map_err(|e| Error::io(context(), e.error))?;
+    Ok(())
 }

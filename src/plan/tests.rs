@@ -2,12 +2,13 @@
 //! tests share (two jobs: one with labels, protection, state and batches; one with nothing to do).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 
 use super::*;
 use crate::checked::{Endpoint, Job, Project};
+use crate::diagnostic::{Location, Severity};
 use crate::job::{Limits, TokenSource};
 
 pub(crate) fn project(id: &str, label: Option<&str>, delete: IdSet, protect: IdSet) -> Project {
@@ -152,7 +153,7 @@ fn cap_exceeded_says_by_how_much_and_flag_only_lowers() {
 }
 
 #[test]
-fn warns_about_empty_sets_and_fully_protected_projects() {
+fn warns_about_fully_protected_projects_where_they_are() {
     let empty = project(PAYMENTS, Some("payments"), IdSet::new(), IdSet::new());
     let shielded = project(
         SEARCH,
@@ -166,16 +167,24 @@ fn warns_about_empty_sets_and_fully_protected_projects() {
             &StateView::default(),
         )],
     };
-    let codes: Vec<&str> = plan_warnings(&plan, &|_, _| None)
-        .iter()
-        .map(|d| d.code)
-        .collect();
-    assert_eq!(codes, vec!["empty-delete-sets", "all-ids-protected"]);
+    let locate = |file: &Path, pointer: &str| {
+        Some(Location {
+            file: PathBuf::from(format!("{}#{pointer}", file.display())),
+            line: 9,
+            column: 5,
+        })
+    };
+    let warnings = plan_warnings(&plan, &locate);
+    assert_eq!(warnings.len(), 1);
+    assert_eq!(warnings[0].code, "all-ids-protected");
     assert!(
-        plan_warnings(&sample_plan(), &|_, _| None)
-            .iter()
-            .all(|d| d.code == "empty-delete-sets")
+        warnings[0]
+            .message
+            .contains("3 ids of project 0123456789abcdef0123456789ABCDEF")
     );
+    let at = warnings[0].location.as_ref().unwrap();
+    assert_eq!(at.file, Path::new("jobs/j.yaml#/projects/1/protect"));
+    assert!(plan_warnings(&sample_plan(), &|_, _| None).is_empty());
 }
 
 #[test]

@@ -7,9 +7,13 @@
 //! in that order, ids sorted, so the same plan always gives the same bytes. The saved plan
 //! (`render::saved`) is this document plus what `apply --plan` needs.
 
+use std::io::{self, Write};
+
 use serde::{Deserialize, Serialize};
 
 use super::Totals;
+// The saved plan lives in `render::saved`; reachable from here too, beside the format it extends.
+pub use super::saved::{SavedPlanError, plan_id, read_saved_plan};
 use crate::checked::describe_token;
 use crate::plan::{Plan, ProjectPlan};
 
@@ -67,6 +71,14 @@ impl From<Totals> for TotalsDoc {
 
 /// Pretty-printed JSON, ending with a newline.
 pub fn render(plan: &Plan) -> String {
+    let mut out = Vec::new();
+    // Writing into memory cannot fail.
+    let _ = write(plan, &mut out);
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// [`render`], streamed to `out` (a million ids need not be held twice in memory).
+pub fn write(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
     let doc = PlanDoc {
         format_version: FORMAT_VERSION,
         jobs: plan
@@ -81,7 +93,7 @@ pub fn render(plan: &Plan) -> String {
             .collect(),
         totals: Totals::of(plan).into(),
     };
-    to_pretty(&doc)
+    write_pretty(&doc, out)
 }
 
 fn project_doc(project: &ProjectPlan) -> ProjectDoc<'_> {
@@ -102,11 +114,9 @@ pub(super) fn path_string(path: &std::path::Path) -> String {
 }
 
 /// Two-space indented JSON and a final newline: the one way every document here is written.
-pub(super) fn to_pretty<T: Serialize>(doc: &T) -> String {
-    // Serialising plain structs of strings and integers into memory cannot fail.
-    let mut out = serde_json::to_string_pretty(doc).expect("plan documents always serialise");
-    out.push('\n');
-    out
+pub(super) fn write_pretty<T: Serialize>(doc: &T, out: &mut dyn Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, doc).map_err(io::Error::from)?;
+    out.write_all(b"\n")
 }
 
 #[cfg(test)]

@@ -1,15 +1,15 @@
 //! The Markdown plan, for pull-request comments.
 //!
-//! A summary table first (job, project, to delete, batches, protected, and a total row), then
-//! each project's ids folded in `<details>` as compact ranges. The whole comment stays under
-//! GitHub's 65,536-character limit: id lists are cut with a note saying how many ids are not
-//! shown (and where to find them all) rather than ever dropping the summary; a table too long
-//! for the comment is itself cut with a note, its total row kept.
+//! A summary table first (job, project, to delete, batches, protected, token source, and a
+//! total row), then each project's ids folded in `<details>` as compact ranges. The whole
+//! comment stays under GitHub's 65,536-character limit: id lists are cut with a note saying
+//! how much is not shown (and where to find it all) rather than ever dropping the summary; a
+//! table too long for the comment is itself cut with a note, its total row kept.
 
 use std::fmt::Write;
 
 use super::{Totals, counted, range_lines};
-use crate::checked::short_id;
+use crate::checked::{describe_token, short_id};
 use crate::plan::{Plan, ProjectPlan, count};
 
 /// The most a comment may hold, with room to spare under GitHub's 65,536 characters. Lengths
@@ -31,7 +31,9 @@ pub fn render(plan: &Plan) -> String {
 }
 
 fn summary_table(plan: &Plan, totals: &Totals, out: &mut String) {
-    out.push_str("\n| job | project | to delete | batches | protected |\n|---|---|--:|--:|--:|\n");
+    out.push_str(
+        "\n| job | project | to delete | batches | protected | token |\n|---|---|--:|--:|--:|---|\n",
+    );
     // The table may use what is left once the id lists' minimum and the total row are set aside.
     let budget = LIMIT - 3 * RESERVE;
     let rows: Vec<(&str, &ProjectPlan)> = plan
@@ -41,17 +43,18 @@ fn summary_table(plan: &Plan, totals: &Totals, out: &mut String) {
         .collect();
     for (n, (job, project)) in rows.iter().enumerate() {
         let row = format!(
-            "| {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} |\n",
             escape(job),
             project_cell(project),
             count(project.delete.len() as u64),
             count(project.batch_count() as u64),
             count(project.protected.len() as u64),
+            escape(&describe_token(&project.token)),
         );
         if out.len() + row.len() > budget {
             let _ = writeln!(
                 out,
-                "| … | {} not listed (comment size limit) | | | |",
+                "| … | {} not listed (comment size limit) | | | | |",
                 counted((rows.len() - n) as u64, "more project", "more projects")
             );
             break;
@@ -60,7 +63,7 @@ fn summary_table(plan: &Plan, totals: &Totals, out: &mut String) {
     }
     let _ = writeln!(
         out,
-        "| **total** | {} with deletions | **{}** | **{}** | **{}** |",
+        "| **total** | {} with deletions | **{}** | **{}** | **{}** | |",
         counted(totals.projects, "project", "projects"),
         count(totals.to_delete),
         count(totals.batches),

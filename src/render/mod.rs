@@ -31,6 +31,19 @@ pub fn render(plan: &Plan, format: Format, show_ids: bool) -> String {
     }
 }
 
+/// [`render`], streamed to `out`: JSON is written as it is produced, never held whole.
+pub fn write(
+    plan: &Plan,
+    format: Format,
+    show_ids: bool,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => json::write(plan, out),
+        _ => out.write_all(render(plan, format, show_ids).as_bytes()),
+    }
+}
+
 /// The figures of a whole plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Totals {

@@ -9,13 +9,14 @@
 //! A plan's id is the SHA-256 of the file's bytes, which `apply` journals to recognise a resume.
 
 use std::borrow::Cow;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::Totals;
-use super::json::{FORMAT_VERSION, TotalsDoc, path_string, to_pretty};
+use super::json::{FORMAT_VERSION, TotalsDoc, path_string, write_pretty};
 use crate::checked::{Endpoint, describe_token};
 use crate::idset::IdSet;
 use crate::job::{Limits, TokenSource};
@@ -88,12 +89,20 @@ pub enum SavedPlanError {
 
 /// The saved plan's bytes: pretty JSON, deterministic for the same plan.
 pub fn render(plan: &Plan) -> String {
+    let mut out = Vec::new();
+    // Writing into memory cannot fail.
+    let _ = write(plan, &mut out);
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// [`render`], streamed to `out`.
+pub fn write(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
     let doc = SavedPlan {
         format_version: FORMAT_VERSION,
         jobs: plan.jobs.iter().map(saved_job).collect(),
         totals: Totals::of(plan).into(),
     };
-    to_pretty(&doc)
+    write_pretty(&doc, out)
 }
 
 fn saved_job(job: &JobPlan) -> SavedJob<'_> {

@@ -35,7 +35,7 @@ fn a_huge_plan_keeps_the_summary_and_notes_the_truncation() {
     // Every project row is there, then the total row.
     assert_eq!(text.matches("| huge | a\\|b&lt;i&gt; (`").count(), 20);
     assert!(text.contains(
-        "| **total** | 20 projects with deletions | **1,000,000** | **10,000** | **0** |"
+        "| **total** | 20 projects with deletions | **1,000,000** | **10,000** | **0** | |"
     ));
     assert!(text.contains("_Id list truncated: "));
     assert!(text.contains("_The ids of 19 more projects are not shown"));
