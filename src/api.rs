@@ -65,6 +65,15 @@ pub struct Client {
     auth: Arc<Authenticator>,
 }
 
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base.as_str())
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Client {
     /// Refuses `http://` except to loopback hosts.
     pub fn new(
@@ -74,11 +83,6 @@ impl Client {
     ) -> Result<Client, ApiError> {
         let http = transport::http_client(base_url, &options)?;
         let mut base = transport::check_endpoint(base_url).map_err(ApiError::InvalidEndpoint)?;
-        if base.query().is_some() || base.fragment().is_some() {
-            return Err(ApiError::InvalidEndpoint(
-                "the endpoint must not have a query or fragment".into(),
-            ));
-        }
         let prefix = base.path().trim_end_matches('/').into();
         base.set_path("");
         Ok(Client {

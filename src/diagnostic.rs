@@ -183,6 +183,10 @@ pub const CODES: &[(&str, &str)] = &[
         "a `column` missing from a CSV file, or given for a non-CSV file",
     ),
     (
+        "more-problems",
+        "more than 100 problems in one job file (or 20 in one id file): the rest are counted",
+    ),
+    (
         "secret-literal",
         "a secret value written in a job file instead of a reference",
     ),

@@ -89,19 +89,24 @@ fn json_ids(text: &str, problems: &mut Problems) -> Vec<u64> {
     match serde_json::from_str::<Vec<serde_json::Value>>(text) {
         Ok(values) => {
             let mut ids = Vec::with_capacity(values.len());
+            let mut bad = Vec::new();
             for (n, value) in values.iter().enumerate() {
                 match value.as_u64().filter(|id| (1..=MAX_ID).contains(id)) {
                     Some(id) => ids.push(id),
-                    None => {
-                        let (line, column) = nth_element_position(text, n);
-                        problems.push(
-                            line,
-                            column,
-                            format!("element {n} is not a work-item id (a whole number from 1 to 9999999999, without quotes)"),
-                        );
-                    }
+                    None => bad.push(n),
                 }
             }
+            // One scan places the reported elements; the rest are only counted.
+            let shown = &bad[..bad.len().min(MAX_REPORTED)];
+            let positions = element_positions(text, shown);
+            for (n, (line, column)) in shown.iter().zip(positions) {
+                problems.push(
+                    line,
+                    column,
+                    format!("element {n} is not a work-item id (a whole number from 1 to 9999999999, without quotes)"),
+                );
+            }
+            problems.more += bad.len() - shown.len();
             ids
         }
         Err(e) => {
@@ -118,20 +123,25 @@ fn json_ids(text: &str, problems: &mut Problems) -> Vec<u64> {
     }
 }
 
-/// Line and column of the `n`th element of a top-level JSON array (only used to place an
-/// error, so a simple scan of commas outside strings and nested values is enough).
-fn nth_element_position(text: &str, n: usize) -> (usize, usize) {
+/// Lines and columns of the elements numbered `wanted` (ascending) of a top-level JSON array
+/// that parsed: commas are counted outside strings and nested values.
+fn element_positions(text: &str, wanted: &[usize]) -> Vec<(usize, usize)> {
+    let mut out = Vec::with_capacity(wanted.len());
     let (mut depth, mut index, mut in_string, mut escaped) = (0usize, 0usize, false, false);
     let (mut line, mut column) = (1usize, 0usize);
     let mut waiting = false;
     for c in text.chars() {
+        if out.len() == wanted.len() {
+            break;
+        }
         column += 1;
         if c == '\n' {
             line += 1;
             column = 0;
         }
         if waiting && !c.is_whitespace() {
-            return (line, column);
+            out.push((line, column));
+            waiting = false;
         }
         if in_string {
             match (escaped, c) {
@@ -145,19 +155,18 @@ fn nth_element_position(text: &str, n: usize) -> (usize, usize) {
             '"' => in_string = true,
             '[' | '{' => {
                 depth += 1;
-                if depth == 1 && n == 0 {
-                    waiting = true;
-                }
+                waiting |= depth == 1 && wanted.get(out.len()) == Some(&0);
             }
             ']' | '}' => depth = depth.saturating_sub(1),
             ',' if depth == 1 => {
                 index += 1;
-                waiting = index == n;
+                waiting = wanted.get(out.len()) == Some(&index);
             }
             _ => {}
         }
     }
-    (1, 1)
+    out.resize(wanted.len(), (1, 1));
+    out
 }
 
 fn csv_ids(text: &str, column: &str, problems: &mut Problems) -> Vec<u64> {
@@ -257,8 +266,11 @@ impl<'a> Problems<'a> {
         if self.more > 0 {
             self.found.push(
                 Diagnostic::error(
-                    "id-file-syntax",
-                    format!("and {} more bad lines in this id file", self.more),
+                    "more-problems",
+                    format!(
+                        "and {} more bad lines in this id file, not shown",
+                        self.more
+                    ),
                 )
                 .at(Some(Location::start(self.path))),
             );

@@ -129,11 +129,55 @@ pub fn parse_yaml(source: &SourceFile) -> Result<Value, Diagnostic> {
             .at(Some(Location::start(path)))
             .hint("a job needs at least `version: 1`, `name`, an endpoint and `projects`"));
     }
+    if let Some((line, column)) = too_deep(text) {
+        return Err(Diagnostic::error(
+            "yaml-syntax",
+            format!("invalid YAML: nested more than {MAX_DEPTH} levels deep"),
+        )
+        .at(Some(Location {
+            file: path.clone(),
+            line,
+            column,
+        }))
+        .hint("a job file is a few levels deep; is this the right file?"));
+    }
     let deserializer = serde_yaml::Deserializer::from_str(text);
     match StrictValue::deserialize_from(deserializer) {
         Ok(value) => Ok(value),
         Err(error) => Err(yaml_error(source, &error)),
     }
+}
+
+/// Deeper flow nesting (`[[[[...`) than any job file has. The YAML parser slows down
+/// quadratically with depth, so it is refused before parsing.
+const MAX_DEPTH: usize = 64;
+
+/// Where flow collections (`[`, `{`) first nest deeper than [`MAX_DEPTH`], outside quotes
+/// and comments. A rough scan, but a job file is never anywhere near the limit.
+fn too_deep(text: &str) -> Option<(usize, usize)> {
+    let mut depth = 0usize;
+    for (n, line) in text.lines().enumerate() {
+        let mut quote: Option<char> = None;
+        let mut previous = ' ';
+        for (column, c) in line.chars().enumerate() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') => quote = Some(c),
+                (None, '#') if previous.is_whitespace() => break,
+                (None, '[' | '{') => {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return Some((n + 1, column + 1));
+                    }
+                }
+                (None, ']' | '}') => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            previous = c;
+        }
+    }
+    None
 }
 
 /// Turns a serde_yaml error into a diagnostic at its position, with a code and hint.
@@ -154,15 +198,13 @@ fn yaml_error(source: &SourceFile, error: &serde_yaml::Error) -> Diagnostic {
         column: l.column(),
     });
     if let Some((_, key)) = message.split_once(DUPLICATE_KEY) {
-        return crate::position::duplicate_key(source, key.trim_matches('`')).unwrap_or_else(
-            || {
-                Diagnostic::error(
-                    "duplicate-key",
-                    format!("key {key} appears twice in the same mapping"),
-                )
-                .at(location)
-            },
-        );
+        return crate::position::duplicate_key(source).unwrap_or_else(|| {
+            Diagnostic::error(
+                "duplicate-key",
+                format!("key {key} appears twice in the same mapping"),
+            )
+            .at(location)
+        });
     }
     if let Some(tab) = leading_tab(text, location.as_ref().map_or(0, |l| l.line)) {
         return Diagnostic::error("yaml-tab", "a tab character is used for indentation")
@@ -329,6 +371,14 @@ mod tests {
         let d = parse("a:\n\tb: 1\n").unwrap_err();
         assert_eq!(d.code, "yaml-tab");
         assert_eq!(d.location.unwrap().line, 2);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_parsing() {
+        let deep = format!("a: {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+        let d = parse(&deep).unwrap_err();
+        assert_eq!((d.code, d.location.unwrap().column), ("yaml-syntax", 68));
+        assert!(parse("a: [[[1]], {b: '[[[['}] # [[[[\n").is_ok());
     }
 
     #[test]

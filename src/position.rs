@@ -85,8 +85,9 @@ pub fn join_pointer(pointer: &str, segment: &str) -> String {
     )
 }
 
-/// A duplicate-key diagnostic at the second occurrence, naming the line of the first.
-pub fn duplicate_key(source: &SourceFile, key: &str) -> Option<Diagnostic> {
+/// A duplicate-key diagnostic at the second occurrence, naming the line of the first, or
+/// `None` when marked-yaml cannot place it (a file with anchors, say).
+pub fn duplicate_key(source: &SourceFile) -> Option<Diagnostic> {
     let options = LoaderOptions::default().error_on_duplicate_keys(true);
     match marked_yaml::parse_yaml_with_options(0, source.text(), options) {
         Err(marked_yaml::LoadError::DuplicateKey(inner)) => {
@@ -109,10 +110,7 @@ pub fn duplicate_key(source: &SourceFile, key: &str) -> Option<Diagnostic> {
                 .hint("merge the two, or remove one: a key may appear only once in a mapping"),
             )
         }
-        _ => {
-            let _ = key;
-            None
-        }
+        _ => None,
     }
 }
 

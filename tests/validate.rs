@@ -75,6 +75,8 @@ fn a_literal_secret_never_reaches_the_output() {
             "4f9a1c2e7b3d8e6f0a5b9c1d2e3f4a5b",
         ),
         ("aksk-secret-literal.yaml", "wJalrXUtnFEMI"),
+        ("env-holds-a-token.yaml", "eyJhbGciOiJSUzI1NiJ9"),
+        ("command-with-token.yaml", "MIIZkAYJKoZIhvcNAQ"),
     ] {
         let output = both_formats(&dir, file);
         assert!(output.contains("secret-literal"), "{file}: {output}");
@@ -306,5 +308,48 @@ proptest::proptest! {
         let json: serde_json::Value = serde_json::from_str(&checked.render_json()).unwrap();
         // Every input ends as a job or as at least one error.
         proptest::prop_assert!(checked.jobs.len() == 1 || checked.error_count() > 0, "{}", json);
+    }
+}
+
+/// One systematic mistake over a long list gives a hundred diagnostics and a count, not a
+/// hundred thousand; pathological nesting and a list of a billion aliases end cleanly too.
+#[test]
+fn systematic_and_pathological_inputs_end_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let quoted: Vec<String> = (1..=200_000).map(|id| format!("\"{id}\"")).collect();
+    let job = format!(
+        "version: 1\nname: quoted\nregion: cn-north-4\ntoken: ci\ntokens:\n  ci: {{ env: T }}\n\
+         projects:\n  - id: 526cefde62004de2b62b5e8dd2c2b3af\n    delete: [{{ ids: [{}] }}]\n",
+        quoted.join(", ")
+    );
+    std::fs::write(dir.path().join("quoted.yaml"), job).unwrap();
+    let (code, json, _) = reqprune(dir.path(), &["validate", "--format", "json", "quoted.yaml"]);
+    let list: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+    assert_eq!(code, 1);
+    assert_eq!(list.len(), 101);
+    assert_eq!(list[0]["code"], "wrong-type");
+    let more = list.iter().find(|d| d["code"] == "more-problems").unwrap();
+    assert!(
+        more["message"].as_str().unwrap().contains("199900 more"),
+        "{more}"
+    );
+
+    let deep = format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    std::fs::write(dir.path().join("deep.yaml"), deep).unwrap();
+    let laughs: String = std::iter::once("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n".to_string())
+        .chain((1..10).map(|i| {
+            format!(
+                "a{i}: &a{i} [{}]\n",
+                vec![format!("*a{}", i - 1); 10].join(", ")
+            )
+        }))
+        .collect();
+    std::fs::write(dir.path().join("laughs.yaml"), laughs).unwrap();
+    for file in ["deep.yaml", "laughs.yaml"] {
+        let (code, json, stderr) = reqprune(dir.path(), &["validate", "--format", "json", file]);
+        assert_eq!(code, 1, "{file}: {json}{stderr}");
+        let list: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+        assert_eq!(list.len(), 1, "{file}: {json}");
+        assert_eq!(list[0]["code"], "yaml-syntax", "{file}: {json}");
     }
 }

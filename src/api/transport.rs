@@ -60,12 +60,23 @@ impl std::fmt::Display for TransportKind {
 }
 
 /// Check that `url` may receive credentials: `https://`, or `http://` to a loopback host
-/// (127.0.0.0/8, ::1, localhost); no user info. The message never repeats the URL, which
-/// could hold a password in its user info.
+/// (127.0.0.0/8, ::1, localhost); no user info, query or fragment. The message never repeats
+/// the URL, which could hold a password in its user info or a token in its query.
 pub fn check_endpoint(url: &str) -> Result<Url, String> {
-    let parsed = Url::parse(url).map_err(|e| format!("`{url}` is not a valid URL ({e})"))?;
+    let parsed = Url::parse(url).map_err(|e| {
+        // Echo it only when it cannot hold user info (and so a password).
+        let shown = if url.contains('@') {
+            "the endpoint"
+        } else {
+            url
+        };
+        format!("`{shown}` is not a valid URL ({e})")
+    })?;
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err("the endpoint URL must not contain a user name or password".into());
+    }
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err("the endpoint URL must not have a query or fragment".into());
     }
     let host = parsed.host_str().unwrap_or_default().to_string();
     match parsed.scheme() {
@@ -188,6 +199,8 @@ mod tests {
     #[test]
     fn user_info_is_refused_without_echoing_it() {
         let error = check_endpoint("https://user:hunter2@example.com").unwrap_err();
+        assert!(!error.contains("hunter2"), "{error}");
+        let error = check_endpoint("https://example.com/?token=hunter2").unwrap_err();
         assert!(!error.contains("hunter2"), "{error}");
     }
 }

@@ -110,17 +110,29 @@ struct Resolved {
     /// When the service stops accepting it, if known.
     expires_at: Option<OffsetDateTime>,
     failures: Arc<AtomicU32>,
+    /// The service has rejected this credential at least once.
+    rejected: AtomicBool,
 }
 
 /// The credential one request is sent with. Dropping it lets the next unproven request go.
 pub struct Lease {
     resolved: Arc<Resolved>,
-    _probe: Option<OwnedMutexGuard<()>>,
+    /// Held when the credential was unproven: this request went alone.
+    probe: Option<OwnedMutexGuard<()>>,
 }
 
 impl Lease {
     pub fn credential(&self) -> &Credential {
         &self.resolved.credential
+    }
+}
+
+/// Shows the source's description only: never a credential.
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("source", &self.label)
+            .finish_non_exhaustive()
     }
 }
 
@@ -170,10 +182,7 @@ impl Authenticator {
                 failures,
             });
         }
-        Ok(Lease {
-            resolved,
-            _probe: probe,
-        })
+        Ok(Lease { resolved, probe })
     }
 
     /// The service accepted the leased credential: the failure streak ends.
@@ -183,11 +192,21 @@ impl Authenticator {
     }
 
     /// The service rejected the leased credential (a 401). Counts towards [`MAX_FAILURES`]
-    /// and makes requests go one at a time again.
+    /// and makes requests go one at a time again. Requests that were already in flight
+    /// together with a proven credential count once between them: when a token expires under
+    /// 16 concurrent requests, that is one failure followed by one refresh, not 16 failures.
     pub fn rejected(&self, lease: &Lease) {
-        let failures = lease.resolved.failures.fetch_add(1, Ordering::AcqRel) + 1;
-        self.verified.store(false, Ordering::Release);
-        tracing::warn!(source = %self.label, failures, "credential rejected by the service");
+        let resolved = &lease.resolved;
+        let first = !resolved.rejected.swap(true, Ordering::AcqRel);
+        if self.generations.load(Ordering::Acquire) == resolved.generation {
+            self.verified.store(false, Ordering::Release);
+        }
+        if lease.probe.is_some() || first {
+            let failures = resolved.failures.fetch_add(1, Ordering::AcqRel) + 1;
+            tracing::warn!(source = %self.label, failures, "credential rejected by the service");
+        } else {
+            tracing::debug!(source = %self.label, "credential rejected again by a request already in flight");
+        }
     }
 
     /// Fetch the source again after the service rejected `lease`'s credential. Concurrent
@@ -240,6 +259,7 @@ impl Authenticator {
                     renew_at: current.expires_at.map(|at| at.min(retry_at)),
                     expires_at: current.expires_at,
                     failures: current.failures.clone(),
+                    rejected: AtomicBool::new(current.rejected.load(Ordering::Acquire)),
                 });
                 state.current = Some(kept.clone());
                 Ok(kept)
@@ -305,6 +325,7 @@ impl Authenticator {
             renew_at,
             expires_at,
             failures,
+            rejected: AtomicBool::new(false),
         })
     }
 }

@@ -263,6 +263,11 @@ async fn env_tokens_cannot_be_refreshed() {
     assert!(!auth.is_refreshable());
     let lease = auth.acquire().await.unwrap();
     assert!(!auth.refresh(&lease).await.unwrap());
+    let debug = format!("{auth:?} {:?}", lease.credential());
+    assert_eq!(
+        debug,
+        r#"Authenticator { source: "env RQP_T_ENV_NOREFRESH", .. } Token((redacted))"#
+    );
 }
 
 #[tokio::test]
@@ -334,4 +339,41 @@ async fn unproven_credentials_go_one_request_at_a_time() {
         a.is_ok() && b.is_ok(),
         "once accepted, requests run concurrently"
     );
+}
+
+#[tokio::test]
+async fn requests_in_flight_together_count_one_failure_between_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let auth = Authenticator::new(
+        &counting_command(dir.path()),
+        dir.path(),
+        ctx(DEFAULT_COMMAND_TIMEOUT),
+    );
+    let first = auth.acquire().await.unwrap();
+    auth.accepted(&first);
+    drop(first);
+    // Sixteen requests in flight with a proven token; the token expires under all of them.
+    let mut leases = Vec::new();
+    for _ in 0..16 {
+        leases.push(auth.acquire().await.unwrap());
+    }
+    for lease in &leases {
+        auth.rejected(lease);
+        assert!(auth.refresh(lease).await.unwrap());
+    }
+    assert_eq!(runs(dir.path()), "2", "one refresh for all of them");
+    drop(leases);
+    // The new token is unproven: it goes alone, and it is not refused for 16 old failures.
+    let retry = auth.acquire().await.unwrap();
+    assert_eq!(token_of(&retry), "token-1");
+    // Unproven requests count one each: two more make three, and the next is refused.
+    auth.rejected(&retry);
+    drop(retry);
+    let again = auth.acquire().await.unwrap();
+    auth.rejected(&again);
+    drop(again);
+    assert!(matches!(
+        auth.acquire().await.err(),
+        Some(AuthError::TooManyFailures { failures: 3, .. })
+    ));
 }

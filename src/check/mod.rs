@@ -17,14 +17,21 @@ use crate::diagnostic::{Diagnostic, Finding, Location};
 use crate::load::{self, SourceFile};
 use crate::position::PositionIndex;
 
+mod endpoint;
+mod idlists;
+mod prune;
 mod render;
 mod secrets;
 mod semantic;
 mod sets;
 pub mod shape;
 
-pub use semantic::{REGIONS, url_endpoint};
+pub use endpoint::{REGIONS, url_endpoint};
 pub use sets::MAX_RANGE_IDS;
+
+/// Findings reported per job file; past this, one diagnostic counts the rest. A systematic
+/// mistake (every id of a long list in quotes) would otherwise print a million errors.
+const MAX_FINDINGS_PER_FILE: usize = 100;
 
 /// The outcome of checking job files: the valid jobs, and every diagnostic.
 pub struct Checked {
@@ -34,6 +41,8 @@ pub struct Checked {
     pub diagnostics: Vec<Diagnostic>,
     /// Files read, kept to place and render diagnostics.
     sources: Vec<Source>,
+    /// The `name` of every job file that parsed, valid or not, to find duplicates.
+    names: Vec<(String, PathBuf)>,
 }
 
 /// A file's text and, once needed, the positions of its nodes.
@@ -103,21 +112,13 @@ pub fn check_paths(paths: &[PathBuf]) -> Checked {
         jobs: Vec::new(),
         diagnostics: problems,
         sources: Vec::new(),
+        names: Vec::new(),
     };
     for path in &files {
         check_file(path, &mut checked);
     }
     duplicate_names(&mut checked);
-    let order: HashMap<PathBuf, usize> = checked
-        .sources
-        .iter()
-        .enumerate()
-        .map(|(n, s)| (s.path.clone(), n))
-        .collect();
-    checked.diagnostics.sort_by_key(|d| match &d.location {
-        None => (0, 0, 0),
-        Some(l) => (order.get(&l.file).map_or(0, |n| n + 1), l.line, l.column),
-    });
+    sort_diagnostics(&mut checked);
     checked
 }
 
@@ -128,12 +129,33 @@ pub fn check_bytes(path: &Path, bytes: Vec<u8>) -> Checked {
         jobs: Vec::new(),
         diagnostics: Vec::new(),
         sources: Vec::new(),
+        names: Vec::new(),
     };
     match load::text_from_bytes(path, bytes, load::MAX_JOB_FILE_BYTES, "job file") {
         Ok(source) => check_source(&source, &mut checked),
         Err(diagnostic) => checked.push(diagnostic),
     }
+    sort_diagnostics(&mut checked);
     checked
+}
+
+/// In file order, then by position; a file's "and N more" comes last in it.
+fn sort_diagnostics(checked: &mut Checked) {
+    let order: HashMap<PathBuf, usize> = checked
+        .sources
+        .iter()
+        .enumerate()
+        .map(|(n, s)| (s.path.clone(), n))
+        .collect();
+    checked.diagnostics.sort_by_key(|d| match &d.location {
+        None => (0, false, 0, 0),
+        Some(l) => (
+            order.get(&l.file).map_or(0, |n| n + 1),
+            d.code == "more-problems",
+            l.line,
+            l.column,
+        ),
+    });
 }
 
 fn check_file(path: &Path, checked: &mut Checked) {
@@ -146,43 +168,32 @@ fn check_file(path: &Path, checked: &mut Checked) {
 fn check_source(source: &SourceFile, checked: &mut Checked) {
     let path = &source.path;
     checked.add_source(source);
-    let value = match load::parse_yaml(source) {
+    let mut value = match load::parse_yaml(source) {
         Ok(value) => value,
         Err(diagnostic) => return checked.push(diagnostic),
     };
+    if let Some(name) = value.get("name").and_then(serde_json::Value::as_str) {
+        checked.names.push((name.to_string(), path.clone()));
+    }
     let mut findings = secrets::secret_findings(&value);
     let secret_pointers: BTreeSet<String> = findings.iter().map(|f| f.pointer.clone()).collect();
-    let shape = shape::shape_findings(&value);
-    let shape_ok = shape.is_empty();
-    // A secret reported once is enough: drop shape errors on, above or below it.
+    let bad_ids = idlists::take_bad_ids(&mut value, MAX_FINDINGS_PER_FILE);
+    let not_shown = bad_ids.not_shown;
+    let mut shape = shape::shape_findings(&value);
+    shape.splice(0..0, bad_ids.findings);
+    let shape_ok = shape.is_empty() && not_shown == 0;
+    // A secret reported once is enough: drop the shape errors it causes.
     findings.extend(shape.into_iter().filter(|f| {
         !secret_pointers
             .iter()
-            .any(|s| s.starts_with(&f.pointer) || f.pointer.starts_with(s.as_str()))
+            .any(|s| caused_by_secret(&f.pointer, s))
     }));
-    if !shape_ok {
-        // A misspelt `region`/`endpoint` is already reported with a suggestion.
-        let misspelt_endpoint = findings.iter().any(|f| {
-            f.diagnostic.code == "unknown-key"
-                && f.diagnostic
-                    .hint
-                    .as_deref()
-                    .is_some_and(|h| h.contains("`region`") || h.contains("`endpoint`"))
-        });
-        findings.extend(
-            semantic::standalone_findings(&value)
-                .into_iter()
-                .filter(|f| !(misspelt_endpoint && f.diagnostic.code == "missing-endpoint")),
-        );
-    } else {
+    if shape_ok {
         match serde_json::from_value::<crate::job::JobFile>(value) {
             Ok(file) => {
                 let result = semantic::check_job(source, file, &secret_pointers);
                 findings.extend(result.findings);
-                checked.diagnostics.extend(result.id_file_diagnostics);
-                for id_source in &result.id_sources {
-                    checked.add_source(id_source);
-                }
+                record_id_files(checked, &result.id_file_diagnostics, &result.id_sources);
                 if let Some(job) = result.job.filter(|_| secret_pointers.is_empty()) {
                     checked.jobs.push(job);
                 }
@@ -192,6 +203,26 @@ fn check_source(source: &SourceFile, checked: &mut Checked) {
                 Diagnostic::error("invalid-value", format!("the job cannot be read: {e}")),
             )),
         }
+    } else {
+        findings.extend(despite_shape_errors(
+            source,
+            &value,
+            &findings,
+            &secret_pointers,
+            checked,
+        ));
+    }
+    let hidden = findings.len().saturating_sub(MAX_FINDINGS_PER_FILE) + not_shown;
+    findings.truncate(MAX_FINDINGS_PER_FILE);
+    if hidden > 0 {
+        findings.push(Finding::new(
+            "",
+            Diagnostic::error(
+                "more-problems",
+                format!("and {hidden} more problems in this file, not shown"),
+            )
+            .hint("fix these first; a systematic mistake often causes all the rest"),
+        ));
     }
     let index = checked.sources.iter().position(|s| s.path == *path);
     for finding in findings {
@@ -200,15 +231,68 @@ fn check_source(source: &SourceFile, checked: &mut Checked) {
     }
 }
 
-/// Job names key the state, so two files given together must not share one.
+/// The semantic findings of a job with shape errors: those of the job with its bad nodes
+/// pruned, when that reads as a job; else only the checks that need no other part of it.
+fn despite_shape_errors(
+    source: &SourceFile,
+    value: &serde_json::Value,
+    findings: &[Finding],
+    secret_pointers: &BTreeSet<String>,
+    checked: &mut Checked,
+) -> Vec<Finding> {
+    let pruned = prune::prune(value, findings);
+    if let Some(pruned) = pruned
+        && let Ok(file) = serde_json::from_value::<crate::job::JobFile>(pruned.value.clone())
+    {
+        let result = semantic::check_job(source, file, secret_pointers);
+        record_id_files(checked, &result.id_file_diagnostics, &result.id_sources);
+        return result
+            .findings
+            .into_iter()
+            .filter(|f| pruned.keeps(f))
+            .collect();
+    }
+    // A misspelt `region`/`endpoint` is already reported with a suggestion.
+    let misspelt_endpoint = findings.iter().any(|f| {
+        f.diagnostic.code == "unknown-key"
+            && f.diagnostic
+                .hint
+                .as_deref()
+                .is_some_and(|h| h.contains("`region`") || h.contains("`endpoint`"))
+    });
+    endpoint::standalone_findings(value)
+        .into_iter()
+        .filter(|f| !(misspelt_endpoint && f.diagnostic.code == "missing-endpoint"))
+        .collect()
+}
+
+fn record_id_files(checked: &mut Checked, diagnostics: &[Diagnostic], sources: &[SourceFile]) {
+    checked.diagnostics.extend_from_slice(diagnostics);
+    for source in sources {
+        checked.add_source(source);
+    }
+}
+
+/// Whether a shape error at `pointer` is a consequence of the literal secret at `secret`: on
+/// it, below it, or on the token source or set that holds it (`/tokens/ci` for
+/// `/tokens/ci/value`), but not on the job as a whole or a top-level key.
+fn caused_by_secret(pointer: &str, secret: &str) -> bool {
+    let below = |a: &str, b: &str| a.strip_prefix(b).is_some_and(|rest| rest.starts_with('/'));
+    pointer == secret
+        || below(pointer, secret)
+        || (below(secret, pointer) && pointer.matches('/').count() >= 2)
+}
+
+/// Job names key the state, so two files given together must not share one (whether or
+/// not they are otherwise valid).
 fn duplicate_names(checked: &mut Checked) {
-    let mut first: HashMap<String, PathBuf> = HashMap::new();
+    let mut first: HashMap<&str, &PathBuf> = HashMap::new();
     let mut duplicates = Vec::new();
-    for job in &checked.jobs {
-        match first.get(&job.name) {
-            Some(other) => duplicates.push((job.file.clone(), job.name.clone(), other.clone())),
+    for (name, file) in &checked.names {
+        match first.get(name.as_str()) {
+            Some(other) => duplicates.push((file.clone(), name.clone(), (*other).clone())),
             None => {
-                first.insert(job.name.clone(), job.file.clone());
+                first.insert(name, file);
             }
         }
     }
@@ -223,5 +307,32 @@ fn duplicate_names(checked: &mut Checked) {
             .hint("job names key the state: give each job its own name"),
         );
         checked.jobs.retain(|j| j.file != file);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_hide_only_the_errors_they_cause() {
+        assert!(caused_by_secret("/tokens/ci/value", "/tokens/ci/value"));
+        assert!(caused_by_secret("/tokens/ci", "/tokens/ci/value"));
+        assert!(caused_by_secret(
+            "/tokens/ci/iam/password",
+            "/tokens/ci/iam"
+        ));
+        assert!(!caused_by_secret("", "/tokens/ci/value"));
+        assert!(!caused_by_secret("/tokens", "/tokens/ci/value"));
+        assert!(!caused_by_secret("/tokens/ci2", "/tokens/ci"));
+    }
+
+    #[test]
+    fn a_secret_does_not_hide_other_problems() {
+        let text = "version: 1\nname: x\nregion: cn-north-4\ntoken: ci\n\
+                    tokens:\n  ci: { value: abc }\n";
+        let checked = check_bytes(Path::new("job.yaml"), text.as_bytes().to_vec());
+        let codes: Vec<&str> = checked.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, vec!["missing-key", "secret-literal"]);
     }
 }

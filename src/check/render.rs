@@ -1,18 +1,20 @@
 //! Printing diagnostics: codespan-style for people (`path:line:col`, the source line, a caret,
 //! the hint) and a JSON array for programs.
 //!
-//! Lines that hold a literal secret are masked before they are shown, so reporting a leaked
-//! credential never prints it again.
+//! Each diagnostic is drawn from a one-line [`Snippet`] of its file: only that line (cut to
+//! a window around the column when it is very long, as in a single-line list of a million
+//! ids), with the real line and column in the header. Lines that hold a literal secret are
+//! masked before they are shown, so reporting a leaked credential never prints it again.
 
 use std::io::Write;
 
 use codespan_reporting::diagnostic::{Diagnostic as Report, Label, Severity as Level};
-use codespan_reporting::files::SimpleFiles;
+use codespan_reporting::files::{Error as FilesError, Files};
 use codespan_reporting::term::{self, Config, termcolor::Ansi};
 use serde::Serialize;
 
 use super::Checked;
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::{Location, Severity};
 
 /// One diagnostic as `--format json` prints it.
 #[derive(Serialize)]
@@ -30,19 +32,46 @@ struct JsonDiagnostic<'a> {
 impl Checked {
     /// Every diagnostic, codespan-style; `color` adds ANSI colours.
     pub fn render_human(&self, out: &mut dyn Write, color: bool) -> std::io::Result<()> {
-        let mut files = SimpleFiles::new();
-        let ids: Vec<usize> = self
-            .sources
-            .iter()
-            .map(|s| files.add(s.path.display().to_string(), self.masked(s)))
-            .collect();
         let config = Config::default();
+        let mut line_starts: Vec<Option<Vec<usize>>> = vec![None; self.sources.len()];
         for diagnostic in &self.diagnostics {
-            let report = self.report(diagnostic, &ids, &files);
+            let mut notes = Vec::new();
+            let mut snippet = None;
+            if let Some(location) = &diagnostic.location {
+                match self.sources.iter().position(|s| s.path == location.file) {
+                    Some(n) => {
+                        let source = &self.sources[n];
+                        let starts = line_starts[n].get_or_insert_with(|| starts_of(&source.text));
+                        snippet = Some(Snippet::new(self, source, starts, location));
+                    }
+                    None => notes.push(format!(
+                        "at {}:{}:{}",
+                        location.file.display(),
+                        location.line,
+                        location.column
+                    )),
+                }
+            }
+            if let Some(hint) = &diagnostic.hint {
+                notes.push(format!("hint: {hint}"));
+            }
+            let level = match diagnostic.severity {
+                Severity::Error => Level::Error,
+                Severity::Warning => Level::Warning,
+            };
+            let mut report = Report::new(level)
+                .with_code(diagnostic.code)
+                .with_message(&diagnostic.message)
+                .with_notes(notes);
+            let empty = Snippet::default();
+            if let Some(snippet) = &snippet {
+                report = report.with_labels(vec![Label::primary((), snippet.label.clone())]);
+            }
+            let files = snippet.as_ref().unwrap_or(&empty);
             let result = if color {
-                term::emit_to_write_style(&mut Ansi::new(&mut *out), &config, &files, &report)
+                term::emit_to_write_style(&mut Ansi::new(&mut *out), &config, files, &report)
             } else {
-                term::emit_to_io_write(&mut *out, &config, &files, &report)
+                term::emit_to_io_write(&mut *out, &config, files, &report)
             };
             result.map_err(std::io::Error::other)?;
         }
@@ -67,63 +96,102 @@ impl Checked {
         serde_json::to_string_pretty(&list).expect("diagnostics serialize")
     }
 
-    fn report(
-        &self,
-        diagnostic: &Diagnostic,
-        ids: &[usize],
-        files: &SimpleFiles<String, String>,
-    ) -> Report<usize> {
-        let level = match diagnostic.severity {
-            Severity::Error => Level::Error,
-            Severity::Warning => Level::Warning,
-        };
-        let mut report = Report::new(level)
-            .with_code(diagnostic.code)
-            .with_message(&diagnostic.message);
-        let mut notes = Vec::new();
-        if let Some(location) = &diagnostic.location {
-            let source = self.sources.iter().position(|s| s.path == location.file);
-            match source.and_then(|n| files.get(ids[n]).ok().map(|f| (ids[n], f))) {
-                Some((id, file)) => {
-                    let range = span(file.source(), location.line, location.column);
-                    report = report.with_labels(vec![Label::primary(id, range)]);
-                }
-                None => notes.push(format!(
-                    "at {}:{}:{}",
-                    location.file.display(),
-                    location.line,
-                    location.column
-                )),
-            }
-        }
-        if let Some(hint) = &diagnostic.hint {
-            notes.push(format!("hint: {hint}"));
-        }
-        report.with_notes(notes)
-    }
-
-    /// The source of a file with every line holding a literal secret masked from the secret
-    /// on (same length, so positions stay right).
-    fn masked(&self, source: &super::Source) -> String {
-        let lines: Vec<(usize, usize)> = self
-            .diagnostics
+    /// Whether a literal secret was reported on this line of this file.
+    fn secret_column(&self, location: &Location) -> Option<usize> {
+        self.diagnostics
             .iter()
             .filter(|d| d.code == "secret-literal")
             .filter_map(|d| d.location.as_ref())
-            .filter(|l| l.file == source.path)
-            .map(|l| (l.line, l.column))
-            .collect();
-        if lines.is_empty() {
-            return source.text.clone();
-        }
-        let mut out = String::with_capacity(source.text.len());
-        for (n, line) in source.text.split_inclusive('\n').enumerate() {
-            match lines.iter().find(|(l, _)| *l == n + 1) {
-                Some((_, column)) => out.push_str(&mask_from(line, *column)),
-                None => out.push_str(line),
+            .find(|l| l.file == location.file && l.line == location.line)
+            .map(|l| l.column)
+    }
+}
+
+/// Byte offsets at which the lines of `text` start.
+fn starts_of(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
+}
+
+/// Characters shown around the column on a line longer than [`LONG_LINE`].
+const WINDOW: usize = 60;
+const LONG_LINE: usize = 160;
+
+/// One line of a file, as codespan's only "file": what a diagnostic shows.
+#[derive(Default)]
+struct Snippet {
+    name: String,
+    text: String,
+    line: usize,
+    column: usize,
+    label: std::ops::Range<usize>,
+}
+
+impl Snippet {
+    fn new(checked: &Checked, source: &super::Source, starts: &[usize], at: &Location) -> Snippet {
+        let text = &source.text;
+        let line_range = match starts.get(at.line.saturating_sub(1)) {
+            Some(&start) => {
+                let end = starts.get(at.line).map_or(text.len(), |&next| next);
+                start..end
             }
+            None => text.len()..text.len(),
+        };
+        let line = text[line_range].trim_end_matches(['\n', '\r']);
+        let mut column = at.column.max(1);
+        let mut shown: String = line.to_string();
+        if let Some(secret) = checked.secret_column(at) {
+            shown = mask_from(&shown, secret);
         }
-        out
+        // A very long line is cut to a window around the column, marked with `…`.
+        let length = shown.chars().count();
+        if length > LONG_LINE {
+            let first = column.saturating_sub(WINDOW + 1);
+            let last = (column + WINDOW).min(length);
+            let mut window: String = shown.chars().skip(first).take(last - first).collect();
+            if first > 0 {
+                window.insert(0, '…');
+                column = column - first + 1;
+            }
+            if last < length {
+                window.push('…');
+            }
+            shown = window;
+        }
+        let label = span(&shown, column);
+        Snippet {
+            name: at.file.display().to_string(),
+            text: shown,
+            line: at.line,
+            column: at.column,
+            label,
+        }
+    }
+}
+
+impl<'a> Files<'a> for Snippet {
+    type FileId = ();
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, _: ()) -> Result<&'a str, FilesError> {
+        Ok(&self.name)
+    }
+    fn source(&'a self, _: ()) -> Result<&'a str, FilesError> {
+        Ok(&self.text)
+    }
+    fn line_index(&'a self, _: (), _: usize) -> Result<usize, FilesError> {
+        Ok(0)
+    }
+    fn line_number(&'a self, _: (), _: usize) -> Result<usize, FilesError> {
+        Ok(self.line)
+    }
+    fn column_number(&'a self, _: (), _: usize, _: usize) -> Result<usize, FilesError> {
+        Ok(self.column)
+    }
+    fn line_range(&'a self, _: (), _: usize) -> Result<std::ops::Range<usize>, FilesError> {
+        Ok(0..self.text.len())
     }
 }
 
@@ -133,9 +201,10 @@ fn mask_from(line: &str, column: usize) -> String {
     let mut out = String::with_capacity(line.len());
     let mut quote = None;
     let mut done = false;
+    let mut previous = ' ';
     for (i, c) in line.chars().enumerate() {
-        let inside = i + 1 >= column && !done;
-        if !inside {
+        let before = std::mem::replace(&mut previous, c);
+        if i + 1 < column || done {
             out.push(c);
             continue;
         }
@@ -146,50 +215,36 @@ fn mask_from(line: &str, column: usize) -> String {
         }
         let end = match quote {
             Some(q) => c == q,
-            None => {
-                matches!(c, ',' | ']' | '}' | '\n' | '\r')
-                    || (c == '#' && line[..].chars().nth(i.wrapping_sub(1)) == Some(' '))
-            }
+            None => matches!(c, ',' | ']' | '}' | '\n' | '\r') || (c == '#' && before == ' '),
         };
-        if end {
-            done = true;
-            out.push(c);
-        } else {
-            out.push(if c.is_whitespace() { c } else { '*' });
-        }
+        done = end;
+        out.push(if end || c.is_whitespace() { c } else { '*' });
     }
     out
 }
 
-/// The byte range of the token at a 1-based line and column (in characters): up to the next
-/// space or YAML punctuation, at least one character.
-fn span(text: &str, line: usize, column: usize) -> std::ops::Range<usize> {
-    let mut start = 0;
-    for (n, l) in text.split_inclusive('\n').enumerate() {
-        if n + 1 == line {
-            let offset: usize = l
-                .chars()
-                .take(column.saturating_sub(1))
-                .map(char::len_utf8)
-                .sum();
-            let begin = start + offset;
-            let rest = &text[begin..];
-            let len: usize = rest
-                .chars()
-                .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | ']' | '}' | ':' | '#'))
-                .map(char::len_utf8)
-                .sum();
-            let len = if len == 0 {
-                rest.chars()
-                    .next()
-                    .map_or(0, char::len_utf8)
-                    .max(if rest.is_empty() { 0 } else { 1 })
-            } else {
-                len
-            };
-            return begin..begin + len;
-        }
-        start += l.len();
-    }
-    text.len()..text.len()
+/// The byte range of the token at a column (1-based, in characters) of `line`: a quoted
+/// scalar whole, else up to the next space or YAML punctuation; at least one character.
+fn span(line: &str, column: usize) -> std::ops::Range<usize> {
+    let begin: usize = line
+        .chars()
+        .take(column.saturating_sub(1))
+        .map(char::len_utf8)
+        .sum();
+    let rest = &line[begin..];
+    let len: usize = match rest.chars().next() {
+        // A quoted scalar: up to its closing quote.
+        Some(quote @ ('"' | '\'')) => rest[1..].find(quote).map_or(rest.len(), |end| end + 2),
+        _ => rest
+            .chars()
+            .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | ']' | '}' | ':' | '#'))
+            .map(char::len_utf8)
+            .sum(),
+    };
+    let len = if len == 0 {
+        rest.chars().next().map_or(0, char::len_utf8)
+    } else {
+        len
+    };
+    begin..begin + len
 }

@@ -5,27 +5,15 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
+use super::endpoint::{endpoint, url_endpoint, version};
 use super::sets::SetResolver;
-use crate::checked::{Endpoint, Job, Project};
+use crate::checked::{Job, Project};
 use crate::diagnostic::{Diagnostic, Finding, Severity};
 use crate::fingerprint::Fingerprinter;
 use crate::idset::IdSet;
 use crate::job::{JobFile, TokenSource};
 use crate::load::SourceFile;
 use crate::position::join_pointer;
-
-/// The regions CodeArts Req is offered in.
-pub const REGIONS: [&str; 9] = [
-    "cn-north-4",
-    "cn-north-1",
-    "cn-east-2",
-    "cn-south-1",
-    "cn-southwest-2",
-    "cn-east-3",
-    "ap-southeast-3",
-    "la-north-2",
-    "sa-brazil-1",
-];
 
 /// What checking one job file found.
 pub struct JobCheck {
@@ -208,9 +196,11 @@ fn check_token_name(name: &str, file: &JobFile, pointer: &str, findings: &mut Ve
     findings.push(Finding::new(pointer, d));
 }
 
-/// Checks of a token source beyond its shape.
+/// Checks of a token source beyond its shape: names of environment variables must be
+/// names (a pasted credential in their place is a literal secret), paths and commands must
+/// not be empty.
 fn token_source(source: &TokenSource, pointer: &str, findings: &mut Vec<Finding>) {
-    let mut empty = |key: &str, value: &str| {
+    let mut not_empty = |key: &str, value: &str| {
         if value.trim().is_empty() {
             findings.push(Finding::new(
                 format!("{pointer}/{key}"),
@@ -218,13 +208,30 @@ fn token_source(source: &TokenSource, pointer: &str, findings: &mut Vec<Finding>
             ));
         }
     };
+    let mut env_names: Vec<(&str, &str)> = Vec::new();
     match source {
-        TokenSource::Env(name) => empty("env", name),
-        TokenSource::File(path) => empty("file", path),
-        TokenSource::Command(argv) => empty("command", argv.first().map_or("", String::as_str)),
+        TokenSource::Env(name) => env_names.push(("env", name)),
+        TokenSource::File(path) => not_empty("file", path),
+        TokenSource::Command(argv) => {
+            not_empty("command/0", argv.first().map_or("", String::as_str));
+            for (n, arg) in argv.iter().enumerate().skip(1) {
+                if argument_holds_credential(arg) {
+                    findings.push(Finding::new(
+                        format!("{pointer}/command/{n}"),
+                        Diagnostic::error(
+                            "secret-literal",
+                            "this command argument looks like a credential written into the job file",
+                        )
+                        .hint("let the command find the secret itself (a vault, a keyring, a file), or use `env:`"),
+                    ));
+                }
+            }
+        }
         TokenSource::Iam(iam) => {
-            empty("iam/user_env", &iam.user_env);
-            empty("iam/password_env", &iam.password_env);
+            env_names.extend([
+                ("iam/user_env", &*iam.user_env),
+                ("iam/password_env", &*iam.password_env),
+            ]);
             if iam.scope_project.is_some() == iam.scope_domain.is_some() {
                 findings.push(Finding::new(
                     format!("{pointer}/iam"),
@@ -242,162 +249,105 @@ fn token_source(source: &TokenSource, pointer: &str, findings: &mut Vec<Finding>
             }
         }
         TokenSource::Aksk(aksk) => {
-            empty("aksk/ak_env", &aksk.ak_env);
-            empty("aksk/sk_env", &aksk.sk_env);
-        }
-    }
-}
-
-/// The checks that need no other part of the job, run even when the schema found errors
-/// elsewhere (so a wrong version or region is not hidden behind a typo).
-pub fn standalone_findings(value: &serde_json::Value) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    if let Some(v) = value.get("version").and_then(serde_json::Value::as_u64) {
-        version(v, &mut findings);
-    }
-    let text = |key: &str| match value.get(key) {
-        None | Some(serde_json::Value::Null) => Ok(None),
-        Some(serde_json::Value::String(s)) => Ok(Some(s.as_str())),
-        Some(_) => Err(()),
-    };
-    if let (Ok(endpoint_value), Ok(region)) = (text("endpoint"), text("region"))
-        && value.is_object()
-    {
-        endpoint(endpoint_value, region, &mut findings);
-    }
-    findings
-}
-
-fn version(version: u64, findings: &mut Vec<Finding>) {
-    if version != 1 {
-        findings.push(Finding::new(
-            "/version",
-            Diagnostic::error(
-                "unsupported-version",
-                format!("version {version} is not supported: this reqprune reads version 1"),
-            )
-            .hint("write `version: 1`"),
-        ));
-    }
-}
-
-/// The job's endpoint from `endpoint` or `region`, exactly one of them.
-fn endpoint(
-    endpoint: Option<&str>,
-    region: Option<&str>,
-    findings: &mut Vec<Finding>,
-) -> Option<Endpoint> {
-    match (endpoint, region) {
-        (Some(_), Some(_)) => {
-            findings.push(Finding::at_key(
-                "/region",
-                Diagnostic::error("endpoint-conflict", "give `endpoint` or `region`, not both")
-                    .hint("`region: cn-north-4` is short for its `https://projectman-ext.cn-north-4.myhuaweicloud.com` endpoint"),
-            ));
-            None
-        }
-        (None, None) => {
-            findings.push(Finding::new(
-                "",
-                Diagnostic::error("missing-endpoint", "the job has neither `endpoint` nor `region`")
-                    .hint("add `region: cn-north-4` (or your region), or `endpoint: sandbox` to try it locally"),
-            ));
-            None
-        }
-        (None, Some(region)) if REGIONS.contains(&region) => Some(Endpoint::Url(format!(
-            "https://projectman-ext.{region}.myhuaweicloud.com"
-        ))),
-        (None, Some(region)) => {
-            let known: Vec<String> = REGIONS.iter().map(|r| r.to_string()).collect();
-            let d = Diagnostic::error(
-                "unknown-region",
-                format!("CodeArts Req is not offered in region `{region}`"),
-            );
-            let d = match super::shape::did_you_mean(region, &known) {
-                Some(best) => d.hint(format!("did you mean `{best}`?")),
-                None => d.hint(format!("the regions are {}", REGIONS.join(", "))),
-            };
-            findings.push(Finding::new("/region", d));
-            None
-        }
-        (Some("sandbox"), None) => Some(Endpoint::Sandbox),
-        (Some(url), None) => match url_endpoint(url) {
-            Ok(url) => Some(Endpoint::Url(url)),
-            Err(d) => {
-                findings.push(Finding::new("/endpoint", d));
-                None
+            env_names.extend([
+                ("aksk/ak_env", &*aksk.ak_env),
+                ("aksk/sk_env", &*aksk.sk_env),
+            ]);
+            if let Some(name) = &aksk.security_token_env {
+                env_names.push(("aksk/security_token_env", name));
             }
-        },
-    }
-}
-
-/// An `https://` URL, or `http://` to a loopback host, without its trailing `/`.
-pub fn url_endpoint(url: &str) -> Result<String, Diagnostic> {
-    let invalid = |why: &str| {
-        Diagnostic::error("invalid-endpoint", format!("the endpoint {why}")).hint(
-            "write e.g. `https://projectman-ext.cn-north-4.myhuaweicloud.com`, or use `region:`",
-        )
-    };
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or_else(|| invalid("is not a URL (no `https://`)"))?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = match authority.rsplit_once('@') {
-        Some(_) => return Err(invalid("must not hold a user name or password")),
-        None => authority,
-    };
-    let host_only = if host.starts_with('[') {
-        host.split(']').next().map_or(host, |h| &h[1..])
-    } else {
-        host.split(':').next().unwrap_or(host)
-    };
-    if host_only.is_empty() || url.chars().any(char::is_whitespace) {
-        return Err(invalid("has no host name"));
-    }
-    if rest.contains(['?', '#']) {
-        return Err(invalid("must not have a query or fragment"));
-    }
-    match scheme {
-        "https" => {}
-        "http" if is_loopback(host_only) => {}
-        "http" => {
-            return Err(Diagnostic::error(
-                "invalid-endpoint",
-                "plain `http://` is only allowed to a loopback host (localhost, 127.0.0.1, ::1): tokens would cross the network unencrypted",
-            )
-            .hint("use `https://`"));
         }
-        _ => return Err(invalid(&format!("has scheme `{scheme}`; use `https://`"))),
     }
-    Ok(url.trim_end_matches('/').to_string())
+    for (key, name) in env_names {
+        if let Some(d) = env_name_problem(key, name) {
+            findings.push(Finding::new(format!("{pointer}/{key}"), d));
+        }
+    }
 }
 
-fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || host == "::1"
-        || host
-            .parse::<std::net::Ipv4Addr>()
-            .is_ok_and(|ip| ip.is_loopback())
+/// An argument that is a token or key itself: an `X-Auth-Token:` header with its value, or a
+/// long run of letters and digits of mixed case (JWTs, IAM tokens, secret keys). Paths,
+/// flags, names and the demo's `reqprune-demo-token` are none of these.
+fn argument_holds_credential(arg: &str) -> bool {
+    let lower = arg.to_ascii_lowercase();
+    if let Some((_, value)) = lower.split_once("x-auth-token:") {
+        return !value.trim().is_empty();
+    }
+    let alphanumeric = arg.chars().filter(char::is_ascii_alphanumeric).count();
+    arg.len() >= 40
+        && !arg.contains(char::is_whitespace)
+        && alphanumeric * 10 >= arg.len() * 9
+        && arg.contains(|c: char| c.is_ascii_digit())
+        && arg.contains(|c: char| c.is_ascii_uppercase())
+        && arg.contains(|c: char| c.is_ascii_lowercase())
+}
+
+/// What is wrong with the name of an environment variable, if anything.
+fn env_name_problem(key: &str, name: &str) -> Option<Diagnostic> {
+    let valid = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if valid {
+        return None;
+    }
+    let key = key.rsplit('/').next().unwrap_or(key);
+    // A credential is one long word, or holds what tokens and keys hold and names do not.
+    let credential = !name.contains(char::is_whitespace)
+        && (name.len() >= 24 || name.contains(['.', '/', '+', '=', ':']));
+    if credential {
+        Some(
+            Diagnostic::error(
+                "secret-literal",
+                format!("`{key}` must name an environment variable, but this looks like a credential"),
+            )
+            .hint("put the credential in an environment variable and write its name, e.g. `CODEARTS_TOKEN`"),
+        )
+    } else {
+        Some(Diagnostic::error(
+            "invalid-value",
+            format!(
+                "`{key}` must be the name of an environment variable (letters, digits and `_`)"
+            ),
+        ))
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::url_endpoint;
+    use super::*;
 
     #[test]
-    fn endpoints_are_https_or_loopback_http() {
+    fn command_arguments_holding_credentials_are_found() {
+        for arg in [
+            "X-Auth-Token: abc",
+            "eyJhbGciOiJSUzI1NiJ9eyJzdWIiOiJyZXFwcnVuZSJ9c2lnbmF0dXJl",
+            "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY1234",
+        ] {
+            assert!(argument_holds_credential(arg), "{arg}");
+        }
+        for arg in [
+            "reqprune-demo-token",
+            "-field=token",
+            "secret/codearts",
+            "/run/secrets/codearts/production/token-for-the-req-api",
+            "--header=X-Auth-Token:",
+        ] {
+            assert!(!argument_holds_credential(arg), "{arg}");
+        }
+    }
+
+    #[test]
+    fn environment_variable_names() {
+        assert!(env_name_problem("env", "CODEARTS_TOKEN").is_none());
+        assert!(env_name_problem("env", "_private2").is_none());
+        let code = |name| env_name_problem("env", name).map(|d| d.code);
+        assert_eq!(code("HW IAM USER"), Some("invalid-value"));
+        assert_eq!(code("2FA"), Some("invalid-value"));
         assert_eq!(
-            url_endpoint("https://example.com/").unwrap(),
-            "https://example.com"
+            code("eyJhbGciOiJSUzI1NiJ9.eyJzdWIi"),
+            Some("secret-literal")
         );
-        assert_eq!(
-            url_endpoint("http://127.0.0.1:8080").unwrap(),
-            "http://127.0.0.1:8080"
-        );
-        assert_eq!(url_endpoint("http://[::1]:80/").unwrap(), "http://[::1]:80");
-        assert!(url_endpoint("http://example.com").is_err());
-        assert!(url_endpoint("ftp://example.com").is_err());
-        assert!(url_endpoint("https://user:pw@example.com").is_err());
-        assert!(url_endpoint("example.com").is_err());
     }
 }

@@ -61,12 +61,18 @@ pub(crate) struct Entry {
     pub ids: Vec<(u64, u64)>,
     pub auth: &'static str,
     pub fault: Option<&'static str>,
-    pub request_id: Box<str>,
+}
+
+/// The `X-Request-Id` of request `seq`: derived, not stored, to keep the log small.
+fn request_id(prefix: u64, seq: u64) -> String {
+    format!("{prefix:016x}{seq:016x}")
 }
 
 #[derive(Default)]
 pub(crate) struct Log {
     inner: Mutex<Inner>,
+    /// Random per sandbox, so request ids differ between runs.
+    id_prefix: u64,
 }
 
 #[derive(Default)]
@@ -90,6 +96,18 @@ pub(crate) fn runs(ids: &[u64]) -> Vec<(u64, u64)> {
 }
 
 impl Log {
+    pub fn new(id_prefix: u64) -> Log {
+        Log {
+            id_prefix,
+            ..Log::default()
+        }
+    }
+
+    /// The `X-Request-Id` of request `seq`.
+    pub fn request_id(&self, seq: u64) -> String {
+        request_id(self.id_prefix, seq)
+    }
+
     pub fn push(&self, entry: Entry) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.requests += 1;
@@ -119,11 +137,15 @@ impl Log {
 
     pub fn records(&self) -> Vec<RequestRecord> {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        inner.entries.iter().map(record).collect()
+        inner
+            .entries
+            .iter()
+            .map(|e| record(e, self.id_prefix))
+            .collect()
     }
 }
 
-fn record(e: &Entry) -> RequestRecord {
+fn record(e: &Entry, id_prefix: u64) -> RequestRecord {
     let time = time::OffsetDateTime::from(e.time);
     let format = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
@@ -138,7 +160,7 @@ fn record(e: &Entry) -> RequestRecord {
         ids: e.ids.iter().flat_map(|&(a, b)| a..=b).collect(),
         auth: e.auth.to_string(),
         fault: e.fault.map(str::to_string),
-        request_id: e.request_id.to_string(),
+        request_id: request_id(id_prefix, e.seq),
     }
 }
 
@@ -166,7 +188,6 @@ mod tests {
                 ids: runs(&[4, 5]),
                 auth: "token",
                 fault: status.is_none().then_some("drop"),
-                request_id: "r".into(),
             });
         }
         let (requests, by_status) = log.counters();

@@ -101,7 +101,7 @@ impl Reply {
         }
     }
 
-    pub fn render(self, request_id: &str) -> Response {
+    pub fn render(self, request_id: String) -> Response {
         let text = match self.body {
             Body::Empty => None,
             Body::Json(value) => Some(value.to_string()),
@@ -109,7 +109,7 @@ impl Reply {
                 Some(serde_json::json!({"error_code": code, "error_msg": msg}).to_string())
             }
             Body::Gateway { code, msg } => Some(
-                serde_json::json!({"error_code": code, "error_msg": msg, "request_id": request_id})
+                serde_json::json!({"error_code": code, "error_msg": msg, "request_id": &request_id})
                     .to_string(),
             ),
         };
@@ -126,7 +126,7 @@ impl Reply {
         };
         *response.status_mut() = self.status;
         let headers = response.headers_mut();
-        if let Ok(value) = HeaderValue::from_str(request_id) {
+        if let Ok(value) = HeaderValue::from_maybe_shared(axum::body::Bytes::from(request_id)) {
             headers.insert("x-request-id", value);
         }
         if let Some(token) = self.subject_token

@@ -41,8 +41,6 @@ pub(crate) struct App {
     pub seed: u64,
     pub missing_ids: MissingIds,
     seq: AtomicU64,
-    /// Random per run, so request ids differ between sandboxes.
-    id_prefix: u64,
     /// Signalled after every change to the items (embedded mode saves them).
     pub changed: Notify,
 }
@@ -53,11 +51,10 @@ impl App {
             store: Mutex::new(store),
             verifier: Verifier::new(config),
             faults: Faults::new(config)?,
-            log: Log::default(),
+            log: Log::new(rand::random()),
             seed: config.seed,
             missing_ids: config.missing_ids,
             seq: AtomicU64::new(0),
-            id_prefix: rand::random(),
             changed: Notify::new(),
         })
     }
@@ -129,7 +126,7 @@ async fn handle(
     }
     let time = SystemTime::now();
     let seq = app.seq.fetch_add(1, Ordering::Relaxed);
-    let request_id = format!("{:016x}{:016x}", app.id_prefix, seq);
+    let request_id = app.log.request_id(seq);
     let (parts, body) = request.into_parts();
     let mut entry = Entry {
         seq,
@@ -141,7 +138,6 @@ async fn handle(
         ids: Vec::new(),
         auth: Scheme::None.as_str(),
         fault: None,
-        request_id: request_id.as_str().into(),
     };
     let outcome = match to_bytes(body, BODY_LIMIT).await {
         Ok(body) => pipeline(&app, seq, &parts, &body, &mut entry).await,
@@ -156,7 +152,7 @@ async fn handle(
             entry.status = Some(reply.status.as_u16());
             entry.error_code = reply.error_code();
             app.log.push(entry);
-            reply.render(&request_id)
+            reply.render(request_id)
         }
         Outcome::Drop => {
             conn.kill();
@@ -238,5 +234,5 @@ fn inspect(app: &App, method: &Method, what: &str) -> Response {
             "No such sandbox inspection route",
         ),
     };
-    reply.render("sandbox-inspection")
+    reply.render("sandbox-inspection".to_string())
 }
