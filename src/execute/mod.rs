@@ -17,6 +17,7 @@ use crate::idset::IdSet;
 
 pub mod bisect;
 pub mod client;
+pub mod journaled;
 pub mod progress;
 pub mod ratelimit;
 pub mod recorder;
@@ -76,22 +77,38 @@ pub async fn execute<S: Service, R: Recorder>(
     limiter: Arc<RateLimiter>,
     counters: Arc<Counters>,
 ) -> Executed<R> {
-    let (journal, writer) = recorder::spawn(recorder);
     let tallies: Vec<ProjectTally> = work
         .iter()
         .map(|w| ProjectTally::new(&w.project_id, w.label.as_deref(), w.ids.len() as u64))
         .collect();
+    let tallies = Arc::new(Mutex::new(tallies));
+    let projects: Vec<String> = work.iter().map(|w| w.project_id.clone()).collect();
+    let (journal, writer) = recorder::spawn(
+        recorder,
+        projects.clone(),
+        {
+            let (tallies, counters) = (tallies.clone(), counters.clone());
+            move |project, settled| {
+                counters.count(&settled);
+                tallies.lock().expect("poisoned")[project].record(&settled);
+            }
+        },
+        {
+            // Nothing more is durable: stop, and leave what is unconfirmed in flight.
+            let stop = stop.clone();
+            move || stop.trigger(StopReason::Journal)
+        },
+    );
     let queue = Arc::new(Mutex::new(interleave(&work)));
     let shared = Arc::new(Shared {
         service,
-        projects: work.iter().map(|w| w.project_id.clone()).collect(),
+        projects,
         stopped: work.iter().map(|_| Mutex::new(None)).collect(),
         limiter,
         policy: settings.policy,
         counters: counters.clone(),
         stop: stop.clone(),
         journal: journal.clone(),
-        tallies: Mutex::new(tallies),
     });
     drop(journal);
 
@@ -129,11 +146,11 @@ pub async fn execute<S: Service, R: Recorder>(
 
     let stopped_projects: Vec<Option<String>> =
         (0..work.len()).map(|p| shared.stopped_reason(p)).collect();
-    let mut tallies = std::mem::take(&mut *shared.tallies.lock().expect("poisoned"));
     drop(shared);
     let (recorder, journal_error) = tokio::task::spawn_blocking(move || writer.finish())
         .await
         .expect("the journal thread panicked");
+    let mut tallies = std::mem::take(&mut *tallies.lock().expect("poisoned"));
     for (tally, why) in tallies.iter_mut().zip(stopped_projects) {
         tally.stopped = why;
     }

@@ -116,8 +116,14 @@ impl RateLimiter {
             pacing.next = start + interval;
             start
         };
-        tokio::time::sleep_until(start).await;
-        self.ceiling.until_ready().await;
+        // A timer, even for an instant already past, waits for the next tick of the timer
+        // wheel (up to a millisecond): only sleep when there is something to wait for.
+        if start > Instant::now() {
+            tokio::time::sleep_until(start).await;
+        }
+        if self.ceiling.check().is_err() {
+            self.ceiling.until_ready().await;
+        }
     }
 
     /// Report a throttled answer; returns whether the rate was cut.

@@ -1,16 +1,16 @@
 //! Journaling from many workers through one writer thread, with group commit.
 //!
-//! Workers send "batch sent" lines without waiting, and settled outcomes with an
-//! acknowledgement: the writer thread appends everything queued, commits (fsync) once for the
-//! whole group, then acknowledges. An outcome is therefore on disk before the worker counts it,
-//! and at 16 requests in flight one fsync covers many of them. The writer is a [`Recorder`]:
-//! the state journal for real runs (see `journaled.rs`), or an in-memory one in tests and
-//! the benchmark's "no journal" build.
+//! Workers hand "batch sent" lines and settled outcomes to the writer thread and go on with
+//! their next request: they never wait for a disk sync. The writer appends everything queued,
+//! commits (fsync) once for the whole group, and only then passes each settled outcome to
+//! `on_durable`, which counts it. So an outcome counts only once it is on disk, one fsync
+//! covers many outcomes, and the sync latency never sits between two requests. An outcome
+//! lost in a crash before its commit leaves its ids in flight, and they are sent again on
+//! resume (deleting is idempotent in effect). The writer is a [`Recorder`]: the state journal
+//! for real runs (see `journaled.rs`), or an in-memory one in tests.
 
 use std::sync::mpsc;
 use std::thread::JoinHandle;
-
-use tokio::sync::oneshot;
 
 use super::bisect::Settled;
 use crate::state::StateError;
@@ -27,14 +27,13 @@ pub trait Recorder: Send + 'static {
 
 enum Message {
     Sent {
-        project: String,
+        project: usize,
         ids: Vec<u64>,
         attempt: u32,
     },
     Settled {
-        project: String,
-        settled: Vec<Settled>,
-        ack: oneshot::Sender<Result<(), String>>,
+        project: usize,
+        settled: Settled,
     },
 }
 
@@ -49,39 +48,36 @@ pub struct Writer<R> {
     thread: JoinHandle<(R, Option<StateError>)>,
 }
 
-/// Start the writer thread around `recorder`.
-pub fn spawn<R: Recorder>(recorder: R) -> (JournalHandle, Writer<R>) {
+/// Start the writer thread around `recorder`. `projects` names the project indexes the
+/// workers use; `on_durable` gets each settled outcome once it is committed; `on_error` is
+/// called once if a write or commit fails (nothing more is written after that).
+pub fn spawn<R: Recorder>(
+    recorder: R,
+    projects: Vec<String>,
+    on_durable: impl FnMut(usize, Settled) + Send + 'static,
+    on_error: impl FnOnce() + Send + 'static,
+) -> (JournalHandle, Writer<R>) {
     let (tx, rx) = mpsc::channel();
     let thread = std::thread::Builder::new()
         .name("journal".into())
-        .spawn(move || write_loop(recorder, rx))
+        .spawn(move || write_loop(recorder, &projects, rx, on_durable, on_error))
         .expect("spawning the journal thread");
     (JournalHandle { tx }, Writer { thread })
 }
 
 impl JournalHandle {
-    /// Journal a send; not waited for (a lost "sent" line only means the ids look pending
-    /// instead of in flight, and both are sent again).
-    pub fn sent(&self, project: &str, ids: &[u64], attempt: u32) {
+    /// Journal a send.
+    pub fn sent(&self, project: usize, ids: &[u64], attempt: u32) {
         let _ = self.tx.send(Message::Sent {
-            project: project.to_string(),
+            project,
             ids: ids.to_vec(),
             attempt,
         });
     }
 
-    /// Journal outcomes and wait until they are durable.
-    pub async fn settled(&self, project: &str, settled: Vec<Settled>) -> Result<(), String> {
-        let (ack, done) = oneshot::channel();
-        self.tx
-            .send(Message::Settled {
-                project: project.to_string(),
-                settled,
-                ack,
-            })
-            .map_err(|_| "the journal writer has stopped".to_string())?;
-        done.await
-            .unwrap_or_else(|_| Err("the journal writer has stopped".to_string()))
+    /// Journal an outcome; it counts once durable.
+    pub fn settled(&self, project: usize, settled: Settled) {
+        let _ = self.tx.send(Message::Settled { project, settled });
     }
 }
 
@@ -95,11 +91,18 @@ impl<R> Writer<R> {
 
 fn write_loop<R: Recorder>(
     mut recorder: R,
+    projects: &[String],
     rx: mpsc::Receiver<Message>,
+    mut on_durable: impl FnMut(usize, Settled),
+    on_error: impl FnOnce(),
 ) -> (R, Option<StateError>) {
+    let mut on_error = Some(on_error);
     let mut error: Option<StateError> = None;
     while let Ok(first) = rx.recv() {
-        let mut acks = Vec::new();
+        if error.is_some() {
+            continue; // drain, write nothing more
+        }
+        let mut group = Vec::new();
         let mut next = Some(first);
         // Take everything already queued: one commit for the whole group.
         while let Some(message) = next {
@@ -108,20 +111,16 @@ fn write_loop<R: Recorder>(
                     project,
                     ids,
                     attempt,
-                } => recorder.sent(&project, &ids, attempt),
-                Message::Settled {
-                    project,
-                    settled,
-                    ack,
-                } => {
-                    acks.push(ack);
-                    settled
-                        .iter()
-                        .try_for_each(|s| recorder.settled(&project, s))
+                } => recorder.sent(&projects[project], &ids, attempt),
+                Message::Settled { project, settled } => {
+                    let result = recorder.settled(&projects[project], &settled);
+                    group.push((project, settled));
+                    result
                 }
             };
-            if let (Err(e), None) = (result, &error) {
+            if let Err(e) = result {
                 error = Some(e);
+                break;
             }
             next = rx.try_recv().ok();
         }
@@ -130,18 +129,20 @@ fn write_loop<R: Recorder>(
         {
             error = Some(e);
         }
-        let outcome = match &error {
-            None => Ok(()),
-            Some(e) => Err(e.to_string()),
-        };
-        for ack in acks {
-            let _ = ack.send(outcome.clone());
+        if error.is_some() {
+            if let Some(on_error) = on_error.take() {
+                on_error();
+            }
+            continue;
+        }
+        for (project, settled) in group {
+            on_durable(project, settled);
         }
     }
     (recorder, error)
 }
 
-/// A recorder that keeps everything in memory: tests, and the benchmark without a journal.
+/// A recorder that keeps everything in memory: tests.
 #[derive(Debug, Default)]
 pub struct Memory {
     pub sent: Vec<(String, Vec<u64>, u32)>,

@@ -10,11 +10,10 @@ use std::sync::{Arc, Mutex};
 use super::bisect::{Existence, Rejection, Sent, Settled, Target};
 use super::ratelimit::RateLimiter;
 use super::recorder::JournalHandle;
-use super::report::{Counters, ProjectTally};
+use super::report::Counters;
 use super::retry::{Class, PM_NO_PROJECT, RetryPolicy};
 use super::service::{Answer, Service};
 use super::signal::Stop;
-use super::signal::StopReason;
 
 /// What every worker shares.
 pub struct Shared<S> {
@@ -28,8 +27,6 @@ pub struct Shared<S> {
     pub counters: Arc<Counters>,
     pub stop: Stop,
     pub journal: JournalHandle,
-    /// What each project's ids came to so far, by index.
-    pub tallies: Mutex<Vec<ProjectTally>>,
 }
 
 /// How a request ended, once retries are done.
@@ -67,7 +64,7 @@ impl<S: Service> Shared<S> {
             self.limiter.acquire().await;
             attempt += 1;
             if let Some(ids) = ids {
-                self.journal.sent(&self.projects[project], ids, attempt);
+                self.journal.sent(project, ids, attempt);
             }
             Counters::bump(&self.counters.requests, 1);
             let answer = match ids {
@@ -177,27 +174,14 @@ impl<S: Service> Target for Lane<'_, S> {
         }
     }
 
-    /// Journal the outcome (durably) before counting it.
+    /// Journal the outcome; the writer counts it once it is durable.
     async fn settled(&self, settled: Settled) {
         if matches!(settled, Settled::Pending { .. }) {
             return;
         }
-        let shared = self.shared;
-        let project_id = &shared.projects[self.project];
+        let project_id = &self.shared.projects[self.project];
         tracing::debug!(project = %project_id, outcome = ?settled, "settled");
-        if shared
-            .journal
-            .settled(project_id, vec![settled.clone()])
-            .await
-            .is_err()
-        {
-            // Not durable, so not counted: the ids stay in flight for the next run, and the
-            // writer's error ends this one.
-            shared.stop.trigger(StopReason::Journal);
-            return;
-        }
-        shared.counters.count(&settled);
-        shared.tallies.lock().expect("poisoned")[self.project].record(&settled);
+        self.shared.journal.settled(self.project, settled);
     }
 }
 

@@ -30,7 +30,6 @@ pub struct Overrides {
 pub struct JobRun {
     pub name: String,
     pub tallies: Vec<ProjectTally>,
-    pub stopped: Option<StopReason>,
 }
 
 /// How long requests in flight may take to finish after Ctrl-C.
@@ -54,9 +53,7 @@ pub async fn run_job(
     journal.commit()?;
 
     let sandbox = match &plan.endpoint {
-        Endpoint::Sandbox => {
-            Some(crate::sandbox::embedded::start_for_job(state_dir, &job).await?)
-        }
+        Endpoint::Sandbox => Some(crate::sandbox::embedded::start_for_job(state_dir, &job).await?),
         Endpoint::Url(_) => None,
     };
     let base_url = match (&plan.endpoint, &sandbox) {
@@ -153,6 +150,5 @@ pub async fn run_job(
     Ok(JobRun {
         name: plan.name,
         tallies: executed.tallies,
-        stopped: executed.stopped,
     })
 }

@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use crate::check::{Checked, check_paths};
 use crate::checked::Job;
 use crate::exit::Error;
-use crate::plan::{JobPlan, Plan, check_caps, check_caps_located, plan_job, plan_warnings};
+use crate::plan::{
+    JobPlan, Plan, check_caps, check_caps_located, plan_job, plan_warnings, verify_saved_job,
+};
 use crate::render::saved::read_saved_plan;
 use crate::state::{Journal, StateView};
 
@@ -63,11 +65,7 @@ pub fn from_paths(
         .into_iter()
         .zip(journals)
         .zip(checked.jobs.iter().cloned())
-        .map(|((plan, journal), job)| Prepared {
-            plan,
-            journal,
-            job,
-        })
+        .map(|((plan, journal), job)| Prepared { plan, journal, job })
         .collect();
     Ok(Preparation {
         jobs,
@@ -96,24 +94,15 @@ pub fn from_saved(
         print_diagnostics(&checked);
         return Err(stale("its job files no longer validate".into()));
     }
-    for job in &plan.jobs {
-        match checked.jobs.iter().find(|j| j.name == job.name) {
-            Some(now) if now.fingerprint == job.fingerprint => {}
-            Some(_) => {
-                return Err(stale(format!(
-                    "job `{}`: {} or an id file it reads changed since the plan was made",
-                    job.name,
-                    job.file.display()
-                )));
-            }
-            None => {
-                return Err(stale(format!(
-                    "job `{}` is no longer in {}",
-                    job.name,
-                    job.file.display()
-                )));
-            }
-        }
+    for saved in &plan.jobs {
+        let Some(job) = checked.jobs.iter().find(|j| j.name == saved.name) else {
+            return Err(stale(format!(
+                "job `{}` is no longer in {}",
+                saved.name,
+                saved.file.display()
+            )));
+        };
+        verify_saved_job(saved, job).map_err(stale)?;
     }
     let caps = check_caps(&plan, max_deletions);
     if let Some(error) = caps
@@ -130,18 +119,23 @@ pub fn from_saved(
         if let Some(why) = moved_on(&job_plan, view, &plan_id) {
             return Err(stale(why));
         }
-        // Resuming: what this plan's earlier runs settled is not sent again.
-        for project in &mut job_plan.projects {
-            if let Some(done) = view.done.get(&project.project_id) {
-                project.delete = project.delete.difference(done);
-            }
-        }
         let job = checked
             .jobs
             .iter()
             .find(|j| j.name == job_plan.name)
             .cloned()
-            .expect("checked above");
+            .expect("verified above");
+        for project in &mut job_plan.projects {
+            // Resuming: what this plan's earlier runs settled is not sent again.
+            if let Some(done) = view.done.get(&project.project_id) {
+                project.delete = project.delete.difference(done);
+            }
+            // Credentials are resolved from the job as it is here, not as the plan says.
+            if let Some(now) = job.projects.iter().find(|p| p.id == project.project_id) {
+                project.token = now.token.clone();
+                project.base_dir = now.base_dir.clone();
+            }
+        }
         jobs.push(Prepared {
             plan: job_plan,
             journal,
