@@ -92,9 +92,8 @@ fn report(checked: &Checked) -> Error {
 }
 
 /// What the state says of a job, read without the lock.
-fn state_view(_state_dir: &Path, _job_name: &str) -> Result<StateView, Error> {
-    // Until the state journal lands, every job starts from an empty state.
-    Ok(StateView::default())
+fn state_view(state_dir: &Path, job_name: &str) -> Result<StateView, Error> {
+    Ok(crate::state::read_view(state_dir, job_name)?)
 }
 
 /// Writes `path` through a temporary file in the same folder and a rename, so a reader never

@@ -54,6 +54,7 @@ pub(crate) fn sample_plan() -> Plan {
         lineage: Some("lineage-1".into()),
         sequence: 7,
         done: BTreeMap::new(),
+        ..StateView::default()
     };
     state.done.insert(
         PAYMENTS.into(),

@@ -80,6 +80,7 @@ mod tests {
             lineage: Some("l".into()),
             sequence: 3,
             done: BTreeMap::from([(job.projects[0].id.clone(), IdSet::from_range(1, 2))]),
+            ..StateView::default()
         };
         let plan = plan_job(&job, &state);
         (job, plan)
