@@ -24,6 +24,7 @@ const AK: &str = "BENCHAKEXAMPLE0000000";
 const SK: &str = "bench-secret-key-example-000000000000000";
 const PROJECT_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const PROJECT_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+const PROJECT_C: &str = "cccccccccccccccccccccccccccccccc";
 
 mod journal;
 
@@ -57,10 +58,14 @@ fn main() {
 
 /// A job file for one project of `PROJECT_A` ids `from..=to` against `base_url`.
 fn job_yaml(base_url: &str, from: u64, to: u64, limits: &str) -> String {
+    job_yaml_for(PROJECT_A, base_url, from, to, limits)
+}
+
+fn job_yaml_for(project: &str, base_url: &str, from: u64, to: u64, limits: &str) -> String {
     format!(
         "version: 1\nname: bench\nendpoint: {base_url}\ntoken: signer\n\
          tokens:\n  signer: {{ aksk: {{ ak_env: BENCH_AK, sk_env: BENCH_SK }} }}\n\
-         projects:\n  - id: {PROJECT_A}\n    delete: [{{ range: {{ from: {from}, to: {to} }} }}]\n\
+         projects:\n  - id: {project}\n    delete: [{{ range: {{ from: {from}, to: {to} }} }}]\n\
          limits:\n  max_deletions: 1000000\n{limits}"
     )
 }
@@ -118,7 +123,8 @@ fn throughput(runtime: &tokio::runtime::Runtime) -> bool {
             ..SandboxConfig::default()
         }
         .with_project(PROJECT_A, &[(1, IDS)])
-        .with_project(PROJECT_B, &[(1, IDS)]),
+        .with_project(PROJECT_B, &[(1, IDS)])
+        .with_project(PROJECT_C, &[(1, 10_000)]),
     );
     let dir = tempfile::tempdir().expect("tempdir");
     let job = job_yaml(
@@ -145,6 +151,28 @@ fn throughput(runtime: &tokio::runtime::Runtime) -> bool {
     let deleting = last - first + latency.as_secs_f64();
     let rate = requests / deleting;
     let ceiling = 16.0 / latency.as_secs_f64();
+
+    // The machine's own floor: one request at a time (100 requests), the sandbox's 20 ms
+    // plus timer rounding, HTTP and scheduling under whatever load the machine has.
+    let floor_dir = tempfile::tempdir().expect("tempdir");
+    let floor_job = job_yaml_for(
+        PROJECT_C,
+        &sandbox.base_url(),
+        1,
+        10_000,
+        "  concurrency: 1\n  requests_per_second: 1000\n",
+    );
+    run_reqprune(floor_dir.path(), &floor_job, &[]);
+    let floor: Vec<f64> = sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.path.contains(PROJECT_C))
+        .map(|r| arrival_seconds(&r.time))
+        .collect();
+    let round_trip = (floor.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+        - floor.iter().copied().fold(f64::INFINITY, f64::min))
+        / (floor.len() - 1) as f64;
+    let machine_ceiling = 16.0 / round_trip;
 
     let python = sdk_python();
     let out = Command::new(&python)
@@ -179,6 +207,12 @@ fn throughput(runtime: &tokio::runtime::Runtime) -> bool {
         wall.as_secs_f64(),
         100.0 * rate / ceiling,
         verdict(near_ceiling)
+    );
+    println!(
+        "    one request at a time: {:.1} ms per round trip here, so 16 in flight can do at \
+         most {machine_ceiling:.0}/s on this machine; reqprune reached {:.1}% of that",
+        round_trip * 1000.0,
+        100.0 * rate / machine_ceiling
     );
     println!(
         "    official Python SDK, sequential: {sdk_seconds:.2} s, {} calls, {} errors",

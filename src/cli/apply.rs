@@ -81,6 +81,16 @@ pub fn run(args: Args) -> Outcome {
                 None => "No changes: nothing to delete.".to_string(),
             }
         );
+        if let Some(path) = &args.report {
+            let nothing = Report::new(
+                Vec::new(),
+                &Counters::default(),
+                now_rfc3339(),
+                Duration::ZERO,
+                false,
+            );
+            write_report(path, &nothing)?;
+        }
         return Ok(Exit::Success);
     }
     print!("{}", render::render(&plan, render::Format::Text, false));
