@@ -140,15 +140,8 @@ fn throughput(runtime: &tokio::runtime::Runtime) -> bool {
     // While deleting: from the first request's arrival at the sandbox to the last one's
     // answer, as the sandbox recorded them (start-up, planning and the journal's final
     // compaction excluded; they are in the wall time).
-    let arrivals: Vec<f64> = sandbox
-        .requests()
-        .iter()
-        .filter(|r| r.path.contains(PROJECT_A))
-        .map(|r| arrival_seconds(&r.time))
-        .collect();
-    let first = arrivals.iter().copied().fold(f64::INFINITY, f64::min);
-    let last = arrivals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let deleting = last - first + latency.as_secs_f64();
+    let (_, span) = arrivals(&sandbox, PROJECT_A);
+    let deleting = span + latency.as_secs_f64();
     let rate = requests / deleting;
     let ceiling = 16.0 / latency.as_secs_f64();
 
@@ -163,15 +156,8 @@ fn throughput(runtime: &tokio::runtime::Runtime) -> bool {
         "  concurrency: 1\n  requests_per_second: 1000\n",
     );
     run_reqprune(floor_dir.path(), &floor_job, &[]);
-    let floor: Vec<f64> = sandbox
-        .requests()
-        .iter()
-        .filter(|r| r.path.contains(PROJECT_C))
-        .map(|r| arrival_seconds(&r.time))
-        .collect();
-    let round_trip = (floor.iter().copied().fold(f64::NEG_INFINITY, f64::max)
-        - floor.iter().copied().fold(f64::INFINITY, f64::min))
-        / (floor.len() - 1) as f64;
+    let (sent, span) = arrivals(&sandbox, PROJECT_C);
+    let round_trip = span / (sent - 1) as f64;
     let machine_ceiling = 16.0 / round_trip;
 
     let python = sdk_python();
@@ -284,6 +270,20 @@ fn sdk_python() -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Requests the sandbox received for `project`, and the seconds from the first one's arrival
+/// to the last one's.
+fn arrivals(sandbox: &Sandbox, project: &str) -> (usize, f64) {
+    let times: Vec<f64> = sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.path.contains(project))
+        .map(|r| arrival_seconds(&r.time))
+        .collect();
+    let first = times.iter().copied().fold(f64::INFINITY, f64::min);
+    let last = times.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (times.len(), last - first)
 }
 
 /// Seconds since the epoch of a sandbox record's RFC 3339 time.
