@@ -172,7 +172,10 @@ impl Authenticator {
         let probe = if self.verified.load(Ordering::Acquire) {
             None
         } else {
-            Some(self.probe.clone().lock_owned().await)
+            let guard = self.probe.clone().lock_owned().await;
+            // Accepted while this request waited: no need to go one at a time any more
+            // (else every request queued at the start would still run one by one).
+            (!self.verified.load(Ordering::Acquire)).then_some(guard)
         };
         let resolved = self.current().await?;
         let failures = resolved.failures.load(Ordering::Acquire);
