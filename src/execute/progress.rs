@@ -55,7 +55,7 @@ impl Progress {
                 let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
                 bar.set_style(
                     ProgressStyle::with_template(
-                        "{prefix} [{bar:30}] {pos}/{len} {per_sec} ETA {eta} {msg}",
+                        "{prefix} [{bar:30}] {pos}/{len} ids, ETA {eta} {msg}",
                     )
                     .expect("static template")
                     .progress_chars("=> "),
@@ -63,10 +63,13 @@ impl Progress {
                 bar.set_prefix(job);
                 let shown = bar.clone();
                 let task = tokio::spawn(async move {
+                    let start = Instant::now();
                     loop {
-                        shown.set_position(counters.settled());
+                        let settled = counters.settled();
+                        let rate = settled as f64 / start.elapsed().as_secs_f64().max(0.001);
+                        shown.set_position(settled);
                         shown.set_message(format!(
-                            "retries {} throttled {} (limit {:.0}/s)",
+                            "{rate:.0} ids/s, retries {}, throttled {} (limit {:.0} requests/s)",
                             Counters::get(&counters.retries),
                             Counters::get(&counters.throttles),
                             limiter.rate()
