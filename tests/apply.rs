@@ -338,3 +338,39 @@ fn the_timeout_deadline_stops_the_run_with_exit_3() {
         "{deleted} deleted in about 1 s at 5/s"
     );
 }
+
+#[test]
+fn a_second_signal_exits_at_once_and_leaves_a_readable_journal() {
+    // Requests take 3 s, so the first SIGTERM has requests in flight to wait for.
+    let config = SandboxConfig {
+        latency: Some((Duration::from_secs(3), Duration::from_secs(3))),
+        ..SandboxConfig::default()
+    };
+    let f = Fixture::new(config, "");
+    let child = f
+        .reqprune(&["apply", "job.yaml", "--yes"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    let started = std::time::Instant::now();
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    std::thread::sleep(Duration::from_millis(300));
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    assert!(
+        started.elapsed() < Duration::from_millis(2500),
+        "did not exit at once: {:?}",
+        started.elapsed()
+    );
+    assert!(
+        text(&out.stderr).contains("second interrupt"),
+        "{}",
+        text(&out.stderr)
+    );
+    let status = f.run(&["status", "job.yaml"]);
+    assert!(status.status.success(), "{}", text(&status.stderr));
+    reqprune::state::read_view(&f.path("state"), "cleanup").unwrap();
+}
