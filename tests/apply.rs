@@ -67,6 +67,15 @@ impl Fixture {
         self.reqprune(args).output().unwrap()
     }
 
+    /// Start `reqprune` in the background, its output captured.
+    fn spawn(&self, args: &[&str]) -> std::process::Child {
+        self.reqprune(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
     fn deleted(&self, project: &str) -> Vec<u64> {
         let mut ids = self
             .sandbox
@@ -82,6 +91,11 @@ impl Fixture {
     fn path(&self, name: &str) -> std::path::PathBuf {
         self.dir.path().join(name)
     }
+}
+
+fn sigterm(child: &std::process::Child) {
+    // SAFETY: kill(2) on the pid of a child this test started and has not waited for yet.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -223,14 +237,9 @@ fn sigterm_stops_cleanly_and_the_same_command_resumes() {
     };
     // One id per batch at 10/s: about 35 s of work, interrupted after one.
     let f = Fixture::new(config, "  batch_size: 1\n  max_deletions: 1000\n");
-    let child = f
-        .reqprune(&["apply", "job.yaml", "--yes", "--rate", "10"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = f.spawn(&["apply", "job.yaml", "--yes", "--rate", "10"]);
     std::thread::sleep(Duration::from_millis(1500));
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    sigterm(&child);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("To resume, run the same command again"));
@@ -347,17 +356,12 @@ fn a_second_signal_exits_at_once_and_leaves_a_readable_journal() {
         ..SandboxConfig::default()
     };
     let f = Fixture::new(config, "");
-    let child = f
-        .reqprune(&["apply", "job.yaml", "--yes"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = f.spawn(&["apply", "job.yaml", "--yes"]);
     std::thread::sleep(Duration::from_millis(700));
     let started = std::time::Instant::now();
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    sigterm(&child);
     std::thread::sleep(Duration::from_millis(300));
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    sigterm(&child);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
     assert!(
