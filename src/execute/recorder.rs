@@ -1,8 +1,9 @@
 //! Journaling from many workers through one writer thread, with group commit.
 //!
 //! Workers hand "batch sent" lines and settled outcomes to the writer thread and go on with
-//! their next request: they never wait for a disk sync. The writer appends everything queued,
-//! commits (fsync) once for the whole group, and only then passes each settled outcome to
+//! their next request: they never wait for a disk sync. The writer appends everything queued
+//! (and what arrives within 10 ms of the last commit), commits (fsync) once for the whole
+//! group, and only then passes each settled outcome to
 //! `on_durable`, which counts it. So an outcome counts only once it is on disk, one fsync
 //! covers many outcomes, and the sync latency never sits between two requests. An outcome
 //! lost in a crash before its commit leaves its ids in flight, and they are sent again on
@@ -11,6 +12,7 @@
 
 use std::sync::mpsc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use super::bisect::Settled;
 use crate::state::StateError;
@@ -98,6 +100,7 @@ fn write_loop<R: Recorder>(
 ) -> (R, Option<StateError>) {
     let mut on_error = Some(on_error);
     let mut error: Option<StateError> = None;
+    let mut last_commit = Instant::now();
     while let Ok(first) = rx.recv() {
         if error.is_some() {
             continue; // drain, write nothing more
@@ -122,13 +125,14 @@ fn write_loop<R: Recorder>(
                 error = Some(e);
                 break;
             }
-            next = rx.try_recv().ok();
+            next = next_in_group(&rx, last_commit);
         }
         if error.is_none()
             && let Err(e) = recorder.commit()
         {
             error = Some(e);
         }
+        last_commit = Instant::now();
         if error.is_some() {
             if let Some(on_error) = on_error.take() {
                 on_error();
@@ -140,6 +144,23 @@ fn write_loop<R: Recorder>(
         }
     }
     (recorder, error)
+}
+
+/// At most one commit (one disk sync) per this interval: workers never wait for it, so a
+/// longer group costs nothing but a later count, and spares the disk a sync per request.
+const COMMIT_EVERY: Duration = Duration::from_millis(10);
+
+/// The next message of the current group: whatever is queued, else whatever comes before
+/// `COMMIT_EVERY` has passed since the last commit. `None` closes the group.
+fn next_in_group(rx: &mpsc::Receiver<Message>, last_commit: Instant) -> Option<Message> {
+    match rx.try_recv() {
+        Ok(message) => Some(message),
+        Err(mpsc::TryRecvError::Disconnected) => None,
+        Err(mpsc::TryRecvError::Empty) => {
+            let wait = COMMIT_EVERY.checked_sub(last_commit.elapsed())?;
+            rx.recv_timeout(wait).ok()
+        }
+    }
 }
 
 /// A recorder that keeps everything in memory: tests.
