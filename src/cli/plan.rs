@@ -88,8 +88,9 @@ fn print_diagnostics(checked: &Checked) {
     let _ = checked.render_human(&mut stderr, color);
 }
 
-/// Prints the diagnostics and gives the error that ends the run with exit 1.
-fn refuse(checked: &Checked) -> Error {
+/// Prints the diagnostics and gives the error that ends the run with exit 1 (`status` too
+/// refuses invalid job files through this).
+pub(super) fn refuse(checked: &Checked) -> Error {
     print_diagnostics(checked);
     Error::Invalid {
         errors: checked.error_count(),
