@@ -17,7 +17,8 @@ use crate::state::atomic_file;
 
 /// A faithful local stand-in of Huawei Cloud CodeArts Req (the /v4 work-item API and IAM
 /// tokens), for tests, benchmarks, demos and rehearsals. Only ever for local use.
-#[derive(Debug, Parser)]
+// No `Debug`: it would print the accepted tokens and secret keys.
+#[derive(Parser)]
 #[command(name = "reqprune-sandbox", version)]
 pub struct Args {
     /// Address to listen on (port 0 picks a free port).
