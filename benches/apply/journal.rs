@@ -27,7 +27,10 @@ const TOKEN: &str = "bench-journal-token-0123456789abcdef";
 
 pub fn overhead(runtime: &tokio::runtime::Runtime) -> bool {
     // Every size is measured and printed, met or not.
-    let met: Vec<bool> = SIZES.iter().map(|&ids| overhead_for(runtime, ids)).collect();
+    let met: Vec<bool> = SIZES
+        .iter()
+        .map(|&ids| overhead_for(runtime, ids))
+        .collect();
     met.iter().all(|&m| m)
 }
 
