@@ -55,12 +55,17 @@ pub struct Project {
 }
 
 impl Project {
-    /// `label (526c…b3af)` or the bare id: how plans and logs name a project.
+    /// How plans and logs name a project: see [`display_name`].
     pub fn display_name(&self) -> String {
-        match &self.label {
-            Some(label) => format!("{label} ({})", short_id(&self.id)),
-            None => self.id.clone(),
-        }
+        display_name(self.label.as_deref(), &self.id)
+    }
+}
+
+/// `label (526c…b3af)` or the bare id: how plans and logs name a project.
+pub fn display_name(label: Option<&str>, id: &str) -> String {
+    match label {
+        Some(label) => format!("{label} ({})", short_id(id)),
+        None => id.to_string(),
     }
 }
 

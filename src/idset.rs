@@ -133,13 +133,21 @@ impl fmt::Display for IdSet {
             if n > 0 {
                 f.write_str(", ")?;
             }
-            if first == last {
-                write!(f, "{first}")?;
-            } else {
-                write!(f, "{first}-{last}")?;
-            }
+            write!(f, "{}", RangeText(first, last))?;
         }
         Ok(())
+    }
+}
+
+/// One inclusive range as people read it: `1660100-1660199`, or `7` for a single id.
+pub struct RangeText(pub u64, pub u64);
+
+impl fmt::Display for RangeText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            RangeText(first, last) if first == last => write!(f, "{first}"),
+            RangeText(first, last) => write!(f, "{first}-{last}"),
+        }
     }
 }
 

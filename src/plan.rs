@@ -70,12 +70,9 @@ impl ProjectPlan {
         self.delete.len().div_ceil(self.batch_size.max(1))
     }
 
-    /// `label (526c…b3af)` or the bare id, as plans and logs name a project.
+    /// How plans and logs name a project: see [`crate::checked::display_name`].
     pub fn display_name(&self) -> String {
-        match &self.label {
-            Some(label) => format!("{label} ({})", crate::checked::short_id(&self.project_id)),
-            None => self.project_id.clone(),
-        }
+        crate::checked::display_name(self.label.as_deref(), &self.project_id)
     }
 }
 

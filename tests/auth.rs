@@ -4,8 +4,12 @@
 //! transport rules (User-Agent, no redirects, loopback-only http), and no secret in any log.
 //!
 //! `signing` crafts requests by hand with `auth::sign`; `sources` drives the client; `leak`
-//! captures every log line at trace level, reqwest's own included.
+//! captures every log line at trace level, reqwest's own included; `apply_leak` runs a whole
+//! `reqprune apply` with all five source kinds at trace level and greps every byte it wrote;
+//! `no_resolution` checks that `validate` and `plan` resolve no credential.
 
+#[path = "auth/apply_leak.rs"]
+mod apply_leak;
 #[path = "auth/leak.rs"]
 mod leak;
 #[path = "auth/no_resolution.rs"]

@@ -37,6 +37,7 @@ pub use sets::MAX_RANGE_IDS;
 const MAX_FINDINGS_PER_FILE: usize = 100;
 
 /// The outcome of checking job files: the valid jobs, and every diagnostic.
+#[derive(Default)]
 pub struct Checked {
     /// Jobs of the files without errors, in file order.
     pub jobs: Vec<Job>,
@@ -112,10 +113,8 @@ impl Checked {
 pub fn check_paths(paths: &[PathBuf]) -> Checked {
     let (files, problems) = crate::discover::discover(paths);
     let mut checked = Checked {
-        jobs: Vec::new(),
         diagnostics: problems,
-        sources: Vec::new(),
-        names: Vec::new(),
+        ..Checked::default()
     };
     for path in &files {
         check_file(path, &mut checked);
@@ -128,12 +127,7 @@ pub fn check_paths(paths: &[PathBuf]) -> Checked {
 /// Checks one job file given as bytes, as if read from `path` (id files are still read from
 /// disk, relative to it). For the fuzz target and tests of the whole pipeline.
 pub fn check_bytes(path: &Path, bytes: Vec<u8>) -> Checked {
-    let mut checked = Checked {
-        jobs: Vec::new(),
-        diagnostics: Vec::new(),
-        sources: Vec::new(),
-        names: Vec::new(),
-    };
+    let mut checked = Checked::default();
     match load::text_from_bytes(path, bytes, load::MAX_JOB_FILE_BYTES, "job file") {
         Ok(source) => check_source(&source, &mut checked),
         Err(diagnostic) => checked.push(diagnostic),

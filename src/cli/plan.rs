@@ -14,7 +14,7 @@ use crate::check::{Checked, check_paths};
 use crate::exit::{Error, Exit};
 use crate::plan::{Plan, check_caps_located, plan_job, plan_warnings};
 use crate::render::{self, Format};
-use crate::state::StateView;
+use crate::state::{StateView, atomic_file};
 
 /// Show exactly which work items would be deleted, without deleting anything.
 #[derive(Debug, clap::Args)]
@@ -88,8 +88,9 @@ fn print_diagnostics(checked: &Checked) {
     let _ = checked.render_human(&mut stderr, color);
 }
 
-/// Prints the diagnostics and gives the error that ends the run with exit 1.
-fn refuse(checked: &Checked) -> Error {
+/// Prints the diagnostics and gives the error that ends the run with exit 1 (`status` too
+/// refuses invalid job files through this).
+pub(super) fn refuse(checked: &Checked) -> Error {
     print_diagnostics(checked);
     Error::Invalid {
         errors: checked.error_count(),
@@ -106,29 +107,12 @@ fn state_view(state_dir: &Path, job_name: &str) -> Result<StateView, Error> {
     Ok(view)
 }
 
-/// Writes `path` through a temporary file in the same folder and a rename, so a reader never
-/// sees half a plan and an interrupted write leaves any previous plan intact.
+/// Writes `path` through [`atomic_file::replace`], so a reader never sees half a plan and an
+/// interrupted write leaves any previous plan intact.
 fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), Error> {
-    let context = || format!("writing the plan to {}", path.display());
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let file = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(context(), e))?;
-    let mut buffered = BufWriter::new(file);
-    write(&mut buffered)
-        .and_then(|()| buffered.flush())
-        .map_err(|e| Error::io(context(), e))?;
-    let file = buffered
-        .into_inner()
-        .map_err(|e| Error::io(context(), e.into_error()))?;
-    file.as_file()
-        .sync_all()
-        .map_err(|e| Error::io(context(), e))?;
-    file.persist(path)
-        .map_err(|e| Error::io(context(), e.error))?;
-    Ok(())
+    atomic_file::replace(path, write)
+        .map_err(|e| Error::io(format!("writing the plan to {}", path.display()), e.source))
 }

@@ -6,7 +6,7 @@
 //! [`crate::state::status`]; this file only prints them, as text or as JSON.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use super::{Outcome, PathsArg, StateDirArg};
 use crate::check::check_paths;
@@ -39,12 +39,7 @@ pub enum StatusFormat {
 pub fn run(args: Args) -> Outcome {
     let checked = check_paths(&args.paths.or_default());
     if checked.error_count() > 0 {
-        let mut stderr = std::io::stderr().lock();
-        let color = stderr.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-        let _ = checked.render_human(&mut stderr, color);
-        return Err(Error::Invalid {
-            errors: checked.error_count(),
-        });
+        return Err(super::plan::refuse(&checked));
     }
     let state_dir = &args.state.state_dir;
     let mut report = StatusReport {

@@ -9,6 +9,7 @@ use std::io::{IsTerminal, Write};
 use super::{Outcome, PathsArg};
 use crate::check::{Checked, check_paths};
 use crate::exit::{Error, Exit};
+use crate::render::counted;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -45,17 +46,19 @@ pub fn run(args: Args) -> Outcome {
     }
 }
 
-/// `2 jobs valid: 5 projects, 1234 ids to delete (1 warning)` or the error count.
+/// `2 jobs valid: 5 projects, 1,234 ids to delete (1 warning)` or the error count; counts
+/// as `plan` shows them ([`counted`]), so one project is not "1 projects".
 fn summary(checked: &Checked) -> String {
     let warnings = match checked.warning_count() {
         0 => String::new(),
-        1 => " (1 warning)".to_string(),
-        n => format!(" ({n} warnings)"),
+        n => format!(" ({})", counted(n as u64, "warning", "warnings")),
     };
     let errors = checked.error_count();
     if errors > 0 {
-        let s = if errors == 1 { "" } else { "s" };
-        return format!("invalid: {errors} error{s}{warnings}");
+        return format!(
+            "invalid: {}{warnings}",
+            counted(errors as u64, "error", "errors")
+        );
     }
     let jobs = checked.jobs.len();
     let projects: usize = checked.jobs.iter().map(|j| j.projects.len()).sum();
@@ -65,6 +68,37 @@ fn summary(checked: &Checked) -> String {
         .flat_map(|j| &j.projects)
         .map(|p| p.delete.difference(&p.protect).len())
         .sum();
-    let s = if jobs == 1 { "" } else { "s" };
-    format!("{jobs} job{s} valid: {projects} projects, {ids} ids to delete{warnings}")
+    format!(
+        "{} valid: {}, {} to delete{warnings}",
+        counted(jobs as u64, "job", "jobs"),
+        counted(projects as u64, "project", "projects"),
+        counted(ids as u64, "id", "ids"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::summary;
+    use crate::check::check_bytes;
+
+    #[test]
+    fn the_summary_counts_in_the_singular_too() {
+        let job = "version: 1
+name: one
+endpoint: https://projectman-ext.cn-north-4.myhuaweicloud.com
+token: ci
+tokens:
+  ci: { env: CODEARTS_TOKEN }
+projects:
+  - id: 526cefde62004de2b62b5e8dd2c2b3af
+    delete: [{ range: { from: 1, to: 1001 } }]
+";
+        let checked = check_bytes(Path::new("one.yaml"), job.as_bytes().to_vec());
+        assert_eq!(
+            summary(&checked),
+            "1 job valid: 1 project, 1,001 ids to delete"
+        );
+    }
 }

@@ -5,7 +5,7 @@
 //! shows (to delete, batches, projects, protected, already done) come from [`Totals`] so they
 //! cannot disagree, and ids are always shown as compact ranges through [`range_lines`].
 
-use crate::idset::IdSet;
+use crate::idset::{IdSet, RangeText};
 use crate::plan::Plan;
 
 pub mod json;
@@ -95,11 +95,7 @@ pub fn range_lines(set: &IdSet, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
     for (first, last) in set.ranges() {
-        let item = if first == last {
-            first.to_string()
-        } else {
-            format!("{first}-{last}")
-        };
+        let item = RangeText(first, last).to_string();
         if !line.is_empty() && line.len() + 2 + item.len() > width {
             line.push(',');
             lines.push(std::mem::take(&mut line));

@@ -13,10 +13,12 @@ use std::time::Duration;
 use clap::Parser;
 
 use super::{IamUser, MissingIds, Sandbox, SandboxConfig, SandboxError, ThrottleAs, seed};
+use crate::state::atomic_file;
 
 /// A faithful local stand-in of Huawei Cloud CodeArts Req (the /v4 work-item API and IAM
 /// tokens), for tests, benchmarks, demos and rehearsals. Only ever for local use.
-#[derive(Debug, Parser)]
+// No `Debug`: it would print the accepted tokens and secret keys.
+#[derive(Parser)]
 #[command(name = "reqprune-sandbox", version)]
 pub struct Args {
     /// Address to listen on (port 0 picks a free port).
@@ -211,20 +213,13 @@ async fn run(args: Args, port_file: Option<PathBuf>) -> Result<(), SandboxError>
     Ok(())
 }
 
+/// Writes the port atomically, so a test polling the file never reads half a number.
 fn write_port_file(path: &std::path::Path, port: u16) -> Result<(), SandboxError> {
-    let io = |source| SandboxError::Io {
+    atomic_file::replace(path, |out| writeln!(out, "{port}")).map_err(|e| SandboxError::Io {
         context: "writing the port file",
         path: path.display().to_string(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => std::path::Path::new("."),
-    };
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    std::io::Write::write_all(&mut file, format!("{port}\n").as_bytes()).map_err(io)?;
-    file.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+        source: e.source,
+    })
 }
 
 async fn wait_for_signal() {

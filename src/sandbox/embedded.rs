@@ -8,7 +8,6 @@
 //! adds are seeded then; ids deleted stay deleted.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +18,7 @@ use super::server::App;
 use super::store::Store;
 use super::{Sandbox, SandboxConfig, SandboxError};
 use crate::checked::Job;
+use crate::state::atomic_file;
 
 /// At most one save per this interval while deletions go on.
 const SAVE_EVERY: Duration = Duration::from_millis(200);
@@ -154,7 +154,7 @@ fn snapshot(app: &App, job: &str) -> SavedState {
     }
 }
 
-/// Write atomically: a temporary file in the same folder, flushed, then renamed over.
+/// Write atomically, through [`atomic_file::replace`].
 fn write(path: &Path, state: &SavedState) -> Result<(), SandboxError> {
     let io = |context: &'static str, source: std::io::Error| SandboxError::Io {
         context,
@@ -163,10 +163,7 @@ fn write(path: &Path, state: &SavedState) -> Result<(), SandboxError> {
     };
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| io("creating the folder of", e))?;
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|e| io("writing", e))?;
     let json = serde_json::to_vec_pretty(state).expect("the saved state always serializes");
-    file.write_all(&json).map_err(|e| io("writing", e))?;
-    file.as_file().sync_all().map_err(|e| io("writing", e))?;
-    file.persist(path).map_err(|e| io("replacing", e.error))?;
-    Ok(())
+    atomic_file::replace(path, |out| out.write_all(&json))
+        .map_err(|e| io(e.step.action(), e.source))
 }

@@ -78,8 +78,8 @@ pub enum ThrottleAs {
 }
 
 /// Everything a sandbox is started with. `Default`: 127.0.0.1 on a free port, no
-/// credentials, no projects, seed 0, no faults.
-#[derive(Debug, Clone)]
+/// credentials, no projects, seed 0, no faults. Its `Debug` shows no token and no SK.
+#[derive(Clone)]
 pub struct SandboxConfig {
     pub listen: SocketAddr,
     /// Accepted `X-Auth-Token` values; they never expire.
@@ -126,6 +126,33 @@ impl Default for SandboxConfig {
             fail_rate: 0.0,
             drop_rate: 0.0,
         }
+    }
+}
+
+impl std::fmt::Debug for SandboxConfig {
+    /// Every field but the accepted tokens and secret keys, which are only counted (the
+    /// access key ids are identifiers, shown): a logged config must not hand out credentials.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let access_keys: Vec<&str> = self.aksk.iter().map(|(ak, _)| ak.as_str()).collect();
+        f.debug_struct("SandboxConfig")
+            .field("listen", &self.listen)
+            .field("tokens", &format_args!("({} redacted)", self.tokens.len()))
+            .field(
+                "aksk",
+                &format_args!("{access_keys:?} (secret keys redacted)"),
+            )
+            .field("iam_users", &self.iam_users)
+            .field("token_ttl", &self.token_ttl)
+            .field("open_auth", &self.open_auth)
+            .field("projects", &self.projects)
+            .field("seed", &self.seed)
+            .field("missing_ids", &self.missing_ids)
+            .field("latency", &self.latency)
+            .field("rate_limit", &self.rate_limit)
+            .field("throttle_as", &self.throttle_as)
+            .field("fail_rate", &self.fail_rate)
+            .field("drop_rate", &self.drop_rate)
+            .finish()
     }
 }
 
@@ -236,5 +263,25 @@ impl Sandbox {
         if let Some(saver) = self.saver {
             saver.finish(&self.app).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SandboxConfig;
+
+    #[test]
+    fn debug_shows_no_token_and_no_secret_key() {
+        let config = SandboxConfig {
+            tokens: vec!["token-value-123".into()],
+            aksk: vec![("AK-SHOWN".into(), "sk-value-456".into())],
+            ..SandboxConfig::default()
+        };
+        let shown = format!("{config:?}");
+        assert!(
+            shown.contains("AK-SHOWN") && shown.contains("(1 redacted)"),
+            "{shown}"
+        );
+        assert!(!shown.contains("token-value-123") && !shown.contains("sk-value-456"));
     }
 }

@@ -115,7 +115,8 @@ fn describe_holder(path: &Path, holder: Option<Holder>) -> String {
 
 #[cfg(unix)]
 fn process_exists(pid: u32) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
+    // Pid 0 (a damaged lock file) would signal our own process group, and always succeed.
+    let Ok(pid @ 1..) = libc::pid_t::try_from(pid) else {
         return false;
     };
     // Signal 0 checks existence only; EPERM means it exists under another user.
@@ -127,4 +128,19 @@ fn process_exists(pid: u32) -> bool {
 #[cfg(not(unix))]
 fn process_exists(_pid: u32) -> bool {
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Holder;
+
+    #[test]
+    fn a_holder_of_pid_zero_is_not_alive() {
+        let holder = |pid| Holder {
+            pid,
+            started: String::new(),
+        };
+        assert!(!holder(0).is_alive());
+        assert!(holder(std::process::id()).is_alive());
+    }
 }

@@ -6,9 +6,9 @@
 //! renamed over the journal and the folder synced, so a crash at any moment leaves either the
 //! old journal or the new one, whole. Readers that opened the old file keep reading it.
 
-use std::io::Write;
 use std::path::Path;
 
+use super::atomic_file;
 use super::record::{
     FailedSnapshot, Header, Internal, ProjectSnapshot, Ranges, RejectedSnapshot, Rejection,
 };
@@ -118,60 +118,9 @@ pub(crate) fn write_lines<'a>(lines: impl IntoIterator<Item = &'a Internal>, out
     }
 }
 
-/// Replaces `path` by `bytes`, atomically: temporary file in the same folder, fsync, rename,
-/// fsync of the folder. A reader sees the old file or the new one, never a mix.
+/// Replaces `path` by `bytes` through [`atomic_file::replace`]: a reader sees the old file or
+/// the new one, never a mix.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let io = |action| move |e| StateError::io(action, path, e);
-    let mut temp = tempfile::Builder::new()
-        .prefix(&temp_prefix(path))
-        .rand_bytes(TEMP_RANDOM)
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io("creating a temporary file beside"))?;
-    temp.write_all(bytes).map_err(io("writing"))?;
-    temp.as_file().sync_all().map_err(io("syncing"))?;
-    temp.persist(path)
-        .map_err(|e| StateError::io("replacing", path, e.error))?;
-    sync_dir(dir).map_err(io("syncing the folder of"))
-}
-
-/// Random characters in a temporary file's name.
-const TEMP_RANDOM: usize = 6;
-
-/// `.NAME.journal.jsonl.`: temporary files of one journal, told apart from every other's.
-fn temp_prefix(path: &Path) -> String {
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    format!(".{name}.")
-}
-
-/// Removes what a process killed while replacing `path` left behind: its temporary files
-/// (`.NAME.journal.jsonl.XXXXXX.tmp`). Only the lock holder calls this, so none is in use;
-/// the exact length keeps other jobs' files (whose names may extend this one's) out of it.
-pub(crate) fn remove_leftovers(path: &Path) {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let prefix = temp_prefix(path);
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with(&prefix)
-            && name.ends_with(".tmp")
-            && name.len() == prefix.len() + TEMP_RANDOM + ".tmp".len()
-        {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
-}
-
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::File::open(dir)?.sync_all()
-}
-
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> std::io::Result<()> {
-    Ok(())
+    atomic_file::replace(path, |out| out.write_all(bytes))
+        .map_err(|e| StateError::io(e.step.action(), path, e.source))
 }
