@@ -8,6 +8,7 @@
 //! `sandbox` (a local stand-in of the service) and `cli` (commands and exit codes).
 
 pub mod api;
+pub mod atomic_file;
 pub mod auth;
 pub mod check;
 pub mod checked;

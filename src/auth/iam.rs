@@ -224,7 +224,7 @@ fn load_cached(path: &Path) -> Option<IamToken> {
     parsed
 }
 
-/// Write the cache atomically: a 0600 temporary file in a 0700 folder, then a rename.
+/// Write the cache atomically (see [`crate::atomic_file`]): a 0600 file in a 0700 folder.
 fn store_cached(path: &Path, token: &IamToken) {
     let result = (|| -> std::io::Result<()> {
         let dir = path.parent().unwrap_or(Path::new("."));
@@ -239,12 +239,10 @@ fn store_cached(path: &Path, token: &IamToken) {
             obtained_at: token.obtained_at.format(&Rfc3339).unwrap_or_default(),
             token: token.token.expose().to_string(),
         };
-        // tempfile creates its files with mode 0600.
-        let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-        serde_json::to_writer(&mut temp, &file)?;
-        temp.as_file().sync_all()?;
-        temp.persist(path).map_err(|e| e.error)?;
-        Ok(())
+        // tempfile creates its files with mode 0600, and the rename keeps it.
+        crate::atomic_file::replace(path, |out| Ok(serde_json::to_writer(out, &file)?)).map_err(
+            |e| std::io::Error::other(format!("{} the cache: {}", e.step.action(), e.source)),
+        )
     })();
     if let Err(e) = result {
         tracing::warn!(path = %path.display(), error = %e, "could not cache the IAM token");

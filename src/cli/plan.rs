@@ -10,11 +10,12 @@ use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use super::{Outcome, PathsArg, StateDirArg};
+use crate::atomic_file;
 use crate::check::{Checked, check_paths};
 use crate::exit::{Error, Exit};
 use crate::plan::{Plan, check_caps_located, plan_job, plan_warnings};
 use crate::render::{self, Format};
-use crate::state::{StateView, atomic_file};
+use crate::state::StateView;
 
 /// Show exactly which work items would be deleted, without deleting anything.
 #[derive(Debug, clap::Args)]

@@ -13,7 +13,7 @@ use std::time::Duration;
 use clap::Parser;
 
 use super::{IamUser, MissingIds, Sandbox, SandboxConfig, SandboxError, ThrottleAs, seed};
-use crate::state::atomic_file;
+use crate::atomic_file;
 
 /// A faithful local stand-in of Huawei Cloud CodeArts Req (the /v4 work-item API and IAM
 /// tokens), for tests, benchmarks, demos and rehearsals. Only ever for local use.

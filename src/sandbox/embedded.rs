@@ -17,8 +17,8 @@ use serde::{Deserialize, Serialize};
 use super::server::App;
 use super::store::Store;
 use super::{Sandbox, SandboxConfig, SandboxError};
+use crate::atomic_file;
 use crate::checked::Job;
-use crate::state::atomic_file;
 
 /// At most one save per this interval while deletions go on.
 const SAVE_EVERY: Duration = Duration::from_millis(200);

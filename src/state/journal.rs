@@ -14,13 +14,13 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::atomic_file::remove_leftovers;
 use super::lock::StateLock;
 use super::record::{FORMAT_VERSION, Header, Record, TOOL_VERSION, now};
 use super::replay::{LineReader, replay_file};
 use super::snapshot::{snapshot_lines, write_atomically, write_lines};
 use super::tracker::Tracker;
 use super::{StateError, StateView, journal_path, lock_path};
+use crate::atomic_file::remove_leftovers;
 
 /// Buffered bytes above which `append` writes them out (without syncing) to bound memory.
 const WRITE_OUT_ABOVE: usize = 1 << 20;

@@ -11,14 +11,13 @@
 //! `NAME.lock` (the lock file; it names the pid and start time of the run holding it).
 //! The parts: [`record`] (the lines), [`replay`] (reading them back), [`tracker`] (what they
 //! add up to), [`status`] (what `status` reports), [`journal`] (the writer), [`snapshot`]
-//! (compaction), [`lock`] and [`atomic_file`] (how every whole file is replaced).
+//! (compaction), and [`lock`]; whole files are replaced through [`crate::atomic_file`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::idset::IdSet;
 
-pub mod atomic_file;
 pub mod journal;
 pub mod lock;
 pub mod record;

@@ -8,12 +8,12 @@
 
 use std::path::Path;
 
-use super::atomic_file;
 use super::record::{
     FailedSnapshot, Header, Internal, ProjectSnapshot, Ranges, RejectedSnapshot, Rejection,
 };
 use super::tracker::Tracker;
 use super::{ProjectView, StateError};
+use crate::atomic_file;
 use crate::idset::IdSet;
 
 /// Ids one snapshot line may describe: far above any job, far below exhausting memory on a
