@@ -197,7 +197,7 @@ async fn pipeline(
     if !draw.latency.is_zero() {
         // Until `latency` after arrival, not `latency` more: reading the body and the steps
         // before are part of the service's time, not added to it.
-        tokio::time::sleep_until(arrival + draw.latency).await;
+        faults::wait_until(arrival + draw.latency).await;
     }
     let (scheme, verdict) = app.verifier.verify(parts, body);
     entry.auth = scheme.as_str();
