@@ -157,6 +157,23 @@ pub(crate) fn fail_reply(status: StatusCode) -> Reply {
     Reply::gateway(status, code, msg)
 }
 
+/// How much of an injected latency is left to the operating system's finer timer.
+const FINE_WAIT: Duration = Duration::from_millis(2);
+
+/// Waits until `deadline`, close to it. Tokio's timer has millisecond ticks and rounds up
+/// (a 20 ms sleep takes about 21.2 ms here), which would make every injected latency a
+/// millisecond longer than asked and the throughput ceiling it implies unreachable. So the
+/// timer wakes us `FINE_WAIT` early and a blocking-pool thread sleeps the rest.
+pub(crate) async fn wait_until(deadline: tokio::time::Instant) {
+    if let Some(coarse) = deadline.checked_sub(FINE_WAIT) {
+        tokio::time::sleep_until(coarse).await;
+    }
+    let rest = deadline.saturating_duration_since(tokio::time::Instant::now());
+    if !rest.is_zero() {
+        let _ = tokio::task::spawn_blocking(move || std::thread::sleep(rest)).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,5 +253,19 @@ mod tests {
         let reply = f.throttle().expect("bucket of 1 is empty");
         assert_eq!(reply.status, StatusCode::BAD_REQUEST);
         assert_eq!(reply.error_code(), Some(code::PM_THROTTLED));
+    }
+
+    #[tokio::test]
+    async fn latency_never_ends_before_its_deadline() {
+        // None, below, at and above the part left to the fine timer.
+        for micros in [0, 500, 2_000, 3_500, 20_000] {
+            let start = tokio::time::Instant::now();
+            let deadline = start + Duration::from_micros(micros);
+            wait_until(deadline).await;
+            assert!(
+                tokio::time::Instant::now() >= deadline,
+                "{micros} µs ended early"
+            );
+        }
     }
 }

@@ -1,10 +1,10 @@
 //! The server: shared state, the listening task, and the pipeline every request goes through.
 //!
 //! Pipeline, in the order the API gateway and the service would apply it: route (unknown →
-//! 404 `APIGW.0101`) → throttle (`/v4` only) → injected latency → authentication → an
-//! injected failure before the handler → the handler → an injected failure or a dropped
-//! connection after it. Each step records into the request log. `/__sandbox/*` bypasses all
-//! of it and is not logged.
+//! 404 `APIGW.0101`) → throttle (`/v4` only) → injected latency (counted from the request's
+//! arrival) → authentication → an injected failure before the handler → the handler → an
+//! injected failure or a dropped connection after it. Each step records into the request
+//! log. `/__sandbox/*` bypasses all of it and is not logged.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,6 +19,7 @@ use axum::response::Response;
 use serde_json::json;
 use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 use super::conn::{Conn, KillableListener};
 use super::faults::{self, Faults};
@@ -124,6 +125,8 @@ async fn handle(
     if let Some(what) = request.uri().path().strip_prefix("/__sandbox/") {
         return inspect(&app, request.method(), what);
     }
+    // Injected latency counts from here, as a real service's would from the request's arrival.
+    let arrival = Instant::now();
     let time = SystemTime::now();
     let seq = app.seq.fetch_add(1, Ordering::Relaxed);
     let request_id = app.log.request_id(seq);
@@ -140,7 +143,7 @@ async fn handle(
         fault: None,
     };
     let outcome = match to_bytes(body, BODY_LIMIT).await {
-        Ok(body) => pipeline(&app, seq, &parts, &body, &mut entry).await,
+        Ok(body) => pipeline(&app, seq, arrival, &parts, &body, &mut entry).await,
         Err(_) => Outcome::Reply(Reply::gateway(
             StatusCode::PAYLOAD_TOO_LARGE,
             code::BAD_REQUEST_GW,
@@ -166,6 +169,7 @@ async fn handle(
 async fn pipeline(
     app: &App,
     seq: u64,
+    arrival: Instant,
     parts: &axum::http::request::Parts,
     body: &[u8],
     entry: &mut Entry,
@@ -191,7 +195,9 @@ async fn pipeline(
     }
     let draw = app.faults.draw(seq);
     if !draw.latency.is_zero() {
-        tokio::time::sleep(draw.latency).await;
+        // Until `latency` after arrival, not `latency` more: reading the body and the steps
+        // before are part of the service's time, not added to it.
+        faults::wait_until(arrival + draw.latency).await;
     }
     let (scheme, verdict) = app.verifier.verify(parts, body);
     entry.auth = scheme.as_str();
