@@ -116,3 +116,25 @@ pub fn main() -> ExitCode {
 }
 
 pub type Outcome = Result<Exit, Error>;
+
+/// Colour on a terminal, unless `NO_COLOR` is set.
+pub(crate) fn use_color(stream: &impl std::io::IsTerminal) -> bool {
+    stream.is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Prints the diagnostics (errors and warnings) on stderr: stdout is the command's own output.
+pub(crate) fn print_diagnostics(checked: &crate::check::Checked) {
+    let mut stderr = std::io::stderr().lock();
+    let color = use_color(&stderr);
+    // Diagnostics that cannot be shown (stderr closed) must not hide the exit code.
+    let _ = checked.render_human(&mut stderr, color);
+}
+
+/// Prints the diagnostics and gives the error that ends the run with exit 1: how `plan`,
+/// `apply` and `status` refuse invalid job files.
+pub(crate) fn refuse(checked: &crate::check::Checked) -> Error {
+    print_diagnostics(checked);
+    Error::Invalid {
+        errors: checked.error_count(),
+    }
+}

@@ -6,12 +6,12 @@
 //! network: token sources are shown as references. `--detailed-exitcode` follows Terraform:
 //! 0 nothing to delete, 2 deletions pending, 1 any error.
 
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::{Outcome, PathsArg, StateDirArg};
+use super::{Outcome, PathsArg, StateDirArg, print_diagnostics, refuse};
 use crate::atomic_file;
-use crate::check::{Checked, check_paths};
+use crate::check::check_paths;
 use crate::exit::{Error, Exit};
 use crate::plan::{Plan, check_caps_located, plan_job, plan_warnings};
 use crate::render::{self, Format};
@@ -79,23 +79,6 @@ pub fn run(args: Args) -> Outcome {
     } else {
         Exit::Success
     })
-}
-
-/// Prints the diagnostics (errors and warnings) on stderr; stdout is the plan's.
-fn print_diagnostics(checked: &Checked) {
-    let mut stderr = std::io::stderr().lock();
-    let color = stderr.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    // Diagnostics that cannot be shown (stderr closed) must not hide the exit code.
-    let _ = checked.render_human(&mut stderr, color);
-}
-
-/// Prints the diagnostics and gives the error that ends the run with exit 1 (`status` too
-/// refuses invalid job files through this).
-pub(super) fn refuse(checked: &Checked) -> Error {
-    print_diagnostics(checked);
-    Error::Invalid {
-        errors: checked.error_count(),
-    }
 }
 
 /// What the state says of a job, read without the lock (never blocks, writes nothing); what

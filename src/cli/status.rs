@@ -39,7 +39,7 @@ pub enum StatusFormat {
 pub fn run(args: Args) -> Outcome {
     let checked = check_paths(&args.paths.or_default());
     if checked.error_count() > 0 {
-        return Err(super::plan::refuse(&checked));
+        return Err(super::refuse(&checked));
     }
     let state_dir = &args.state.state_dir;
     let mut report = StatusReport {

@@ -4,7 +4,7 @@
 //! Exit 0 when every job is valid (warnings allowed), 1 when any error was found. It reads
 //! job and id files and nothing else: no credentials, no network, no state.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use super::{Outcome, PathsArg};
 use crate::check::{Checked, check_paths};
@@ -35,7 +35,7 @@ pub fn run(args: Args) -> Outcome {
     match args.format {
         Format::Json => writeln!(out, "{}", checked.render_json()).map_err(write)?,
         Format::Human => {
-            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let color = super::use_color(&out);
             checked.render_human(&mut out, color).map_err(write)?;
             writeln!(out, "{}", summary(&checked)).map_err(write)?;
         }

@@ -8,8 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::check::{Checked, check_paths};
+use crate::check::check_paths;
 use crate::checked::Job;
+use crate::cli::{print_diagnostics, refuse};
 use crate::exit::Error;
 use crate::plan::{
     JobPlan, Plan, check_caps, check_caps_located, plan_job, plan_warnings, verify_saved_job,
@@ -40,7 +41,7 @@ pub fn from_paths(
 ) -> Result<Preparation, Error> {
     let mut checked = check_paths(paths);
     if checked.error_count() > 0 {
-        return Err(diagnostics(&checked));
+        return Err(refuse(&checked));
     }
     let mut plan = Plan::default();
     let mut journals = Vec::new();
@@ -57,7 +58,7 @@ pub fn from_paths(
         checked.push(diagnostic);
     }
     if checked.error_count() > 0 {
-        return Err(diagnostics(&checked));
+        return Err(refuse(&checked));
     }
     print_diagnostics(&checked);
     let jobs = plan
@@ -172,24 +173,6 @@ fn moved_on(plan: &JobPlan, view: &StateView, plan_id: &str) -> Option<String> {
         "job `{}`: another run ({}) changed its state after the plan was made",
         plan.name, other.started
     ))
-}
-
-/// The diagnostics printed; the error to return.
-fn diagnostics(checked: &Checked) -> Error {
-    print_diagnostics(checked);
-    Error::Invalid {
-        errors: checked.error_count(),
-    }
-}
-
-/// Diagnostics on stderr, as `validate` shows them (in colour on a terminal).
-fn print_diagnostics(checked: &Checked) {
-    use std::io::IsTerminal;
-    if checked.diagnostics.is_empty() {
-        return;
-    }
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let _ = checked.render_human(&mut std::io::stderr().lock(), color);
 }
 
 fn warn_state(view: &StateView, job: &str) {
